@@ -1,0 +1,27 @@
+// Package apigw adapts the API's http.Handler to API Gateway HTTP API
+// (payload format 2.0) events, through aws-lambda-go-api-proxy.
+package apigw
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+)
+
+// Handler returns the Lambda handler that serves h.
+func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(h).ProxyWithContext
+}
+
+// RequestID returns API Gateway's request id for r, the id its access logs
+// carry, or "" outside Lambda.
+func RequestID(r *http.Request) string {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok {
+		return ""
+	}
+	return rc.RequestID
+}

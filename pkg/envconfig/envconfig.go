@@ -1,0 +1,156 @@
+// Package envconfig reads the functions' configuration from the environment
+// and builds what depends on it: the logger, the DynamoDB client, the token
+// secret. Every knob is documented in the README's configuration table.
+package envconfig
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/uauth/uauth/pkg/universalauth"
+)
+
+// DefaultTombstoneTTL outlives SQS's longest retention (14 days), so no
+// create still queued can resurrect a deleted identity.
+const DefaultTombstoneTTL = 15 * 24 * time.Hour
+
+// Config is the environment of both functions.
+type Config struct {
+	TableName        string     // TABLE_NAME, required
+	DynamoDBEndpoint string     // DYNAMODB_ENDPOINT: DynamoDB Local, LocalStack; empty for AWS
+	LogLevel         slog.Level // LOG_LEVEL: debug, info (default), warn, error
+
+	AuthSecret    string // AUTH_SECRET: HS256 secret, for local use only
+	AuthSecretARN string // AUTH_SECRET_ARN: Secrets Manager secret holding it, in Lambda
+	MaxBodyBytes  int64  // MAX_BODY_BYTES: request body cap; 0 means the API's default
+
+	AutoAttach    bool                 // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
+	DefaultConfig universalauth.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
+	TombstoneTTL  time.Duration        // TOMBSTONE_TTL: how long a deleted identity stays deleted
+}
+
+// Load reads the configuration through getenv (os.Getenv in production)
+// and validates it, so that a bad deployment fails at cold start rather
+// than on a request.
+func Load(getenv func(string) string) (Config, error) {
+	c := Config{
+		TableName:        getenv("TABLE_NAME"),
+		DynamoDBEndpoint: getenv("DYNAMODB_ENDPOINT"),
+		AuthSecret:       getenv("AUTH_SECRET"),
+		AuthSecretARN:    getenv("AUTH_SECRET_ARN"),
+		AutoAttach:       true,
+		DefaultConfig:    universalauth.InfisicalDefaults(),
+		TombstoneTTL:     DefaultTombstoneTTL,
+	}
+	var errs []error
+	if c.TableName == "" {
+		errs = append(errs, errors.New("TABLE_NAME is required"))
+	}
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
+			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
+		}
+	}
+	if v := getenv("MAX_BODY_BYTES"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			errs = append(errs, fmt.Errorf("MAX_BODY_BYTES: want a positive integer, got %q", v))
+		}
+		c.MaxBodyBytes = n
+	}
+	if v := getenv("AUTO_ATTACH"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("AUTO_ATTACH: want true or false, got %q", v))
+		}
+		c.AutoAttach = b
+	}
+	if v := getenv("DEFAULT_UA_CONFIG"); strings.TrimSpace(v) != "" {
+		// The same decoder and rules as a POST body.
+		s, err := universalauth.DecodeSettings([]byte(v), "")
+		if err == nil {
+			c.DefaultConfig = s.Apply(c.DefaultConfig)
+			err = universalauth.CheckTTL(c.DefaultConfig.AccessTokenTTL, c.DefaultConfig.AccessTokenMaxTTL)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("DEFAULT_UA_CONFIG: %w", err))
+		}
+	}
+	if v := getenv("TOMBSTONE_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("TOMBSTONE_TTL: want a positive duration such as 360h, got %q", v))
+		}
+		c.TombstoneTTL = d
+	}
+	return c, errors.Join(errs...)
+}
+
+// Logger returns the JSON logger every line of uauth goes through.
+func (c Config) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: c.LogLevel}))
+}
+
+// AWS loads the SDK configuration from the usual chain (the Lambda role).
+func (c Config) AWS(ctx context.Context) (aws.Config, error) {
+	if c.DynamoDBEndpoint != "" {
+		return LocalAWS(), nil
+	}
+	return awsconfig.LoadDefaultConfig(ctx)
+}
+
+// DynamoDB returns a client for the table, pointed at DynamoDBEndpoint when set.
+func (c Config) DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return NewDynamoDB(cfg, c.DynamoDBEndpoint)
+}
+
+// LocalAWS is the SDK configuration for a local endpoint: DynamoDB Local
+// accepts any static credentials.
+func LocalAWS() aws.Config {
+	return aws.Config{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	}
+}
+
+// NewDynamoDB returns a DynamoDB client, on endpoint if it is not empty.
+func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			// DynamoDB Local's error responses fail the SDK's CRC32 check,
+			// which only logs a warning; real DynamoDB keeps the check.
+			o.DisableValidateResponseChecksum = true
+		}
+	}}, optFns...)...)
+}
+
+// LoadAuthSecret returns the token signing secret: from Secrets Manager when
+// AUTH_SECRET_ARN is set (read once, at cold start), else AUTH_SECRET.
+func (c Config) LoadAuthSecret(ctx context.Context, cfg aws.Config) ([]byte, error) {
+	if c.AuthSecretARN == "" {
+		if c.AuthSecret == "" {
+			return nil, errors.New("set AUTH_SECRET_ARN (or AUTH_SECRET for local use)")
+		}
+		return []byte(c.AuthSecret), nil
+	}
+	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.AuthSecretARN})
+	if err != nil {
+		return nil, fmt.Errorf("reading AUTH_SECRET_ARN: %w", err)
+	}
+	if out.SecretString == nil || *out.SecretString == "" {
+		return nil, errors.New("AUTH_SECRET_ARN: the secret has no string value")
+	}
+	return []byte(*out.SecretString), nil
+}

@@ -1,0 +1,148 @@
+// Package provisioner applies identity lifecycle events, delivered by
+// EventBridge through SQS, to the store: it records identities, attaches
+// the default Universal Auth configuration and cleans up on delete.
+package provisioner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/uauth/uauth/pkg/universalauth"
+)
+
+// EventBridge detail-types the provisioner handles.
+const (
+	IdentityCreated = "Identity Created"
+	IdentityDeleted = "Identity Deleted"
+)
+
+// Store is what the provisioner needs from storage.
+type Store interface {
+	// RecordIdentity writes a new identity, with c attached unless c is nil,
+	// in one conditional write. A known identity is left as it is, and the
+	// error says why: universalauth.ErrIdentityExists or ErrIdentityDeleted.
+	RecordIdentity(ctx context.Context, id universalauth.Identity, c *universalauth.Config) error
+	// DeleteIdentity replaces the identity and everything hanging off it
+	// with a tombstone that expires at expiresAt.
+	DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time) error
+}
+
+// Detail is the "detail" of an identity event.
+type Detail struct {
+	IdentityID string `json:"identityId"`
+	OrgID      string `json:"orgId"`
+	Name       string `json:"name"`
+}
+
+// Handler consumes SQS batches of identity events.
+type Handler struct {
+	Store Store
+	// Configs builds the configuration attached on create (fresh ids over
+	// its Defaults). Nil switches auto-attach off: identities are recorded
+	// and nothing is attached.
+	Configs      *universalauth.Service
+	TombstoneTTL time.Duration
+	Logger       *slog.Logger
+	Now          func() time.Time
+}
+
+// errPoison marks a record that can never succeed, as opposed to a
+// transient failure. Both are reported for redelivery, so that SQS moves a
+// poison record to the DLQ (and its alarm) after maxReceiveCount tries.
+var errPoison = errors.New("poison record")
+
+// Handle processes every record and reports the failed ones in
+// BatchItemFailures; the others are deleted from the queue. It never fails
+// the batch as a whole.
+func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for _, rec := range batch.Records {
+		log := h.Logger.With(slog.String("messageId", rec.MessageId))
+		if err := h.process(ctx, log, rec); err != nil {
+			level, msg := slog.LevelWarn, "record failed, will be retried"
+			if errors.Is(err, errPoison) {
+				level, msg = slog.LevelError, "poison record"
+			}
+			log.Log(ctx, level, msg, slog.String("error", err.Error()))
+			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+		}
+	}
+	return resp, nil
+}
+
+func (h *Handler) process(ctx context.Context, log *slog.Logger, rec events.SQSMessage) error {
+	ev, d, err := Decode([]byte(rec.Body))
+	if err != nil {
+		return fmt.Errorf("%w: %w", errPoison, err)
+	}
+	log = log.With(slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType),
+		slog.String("identityId", d.IdentityID), slog.String("orgId", d.OrgID))
+	at := ev.Time.UTC()
+	if at.IsZero() {
+		at = h.now()
+	}
+
+	switch ev.DetailType {
+	case IdentityCreated:
+		id := universalauth.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, CreatedAt: at}
+		var c *universalauth.Config
+		if h.Configs != nil {
+			cfg, err := h.Configs.NewConfig(d.IdentityID, universalauth.Settings{})
+			if err != nil {
+				return fmt.Errorf("%w: default configuration: %w", errPoison, err)
+			}
+			c = &cfg
+		}
+		switch err := h.Store.RecordIdentity(ctx, id, c); {
+		case errors.Is(err, universalauth.ErrIdentityExists), errors.Is(err, universalauth.ErrIdentityDeleted):
+			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
+		case err != nil:
+			return err
+		default:
+			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil))
+		}
+	case IdentityDeleted:
+		err := h.Store.DeleteIdentity(ctx, d.IdentityID, d.OrgID, at, h.now().Add(h.TombstoneTTL))
+		if errors.Is(err, universalauth.ErrOrgMismatch) {
+			return fmt.Errorf("%w: %w", errPoison, err)
+		}
+		if err != nil {
+			return err
+		}
+		log.InfoContext(ctx, "identity deleted")
+	}
+	return nil
+}
+
+// Decode parses and validates one SQS body: an EventBridge event of a
+// handled detail-type whose detail names the identity and organization by
+// UUID.
+func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
+	var ev events.EventBridgeEvent
+	var d Detail
+	if err := json.Unmarshal(body, &ev); err != nil {
+		return ev, d, fmt.Errorf("body is not an EventBridge event: %w", err)
+	}
+	if ev.DetailType != IdentityCreated && ev.DetailType != IdentityDeleted {
+		return ev, d, fmt.Errorf("unhandled detail-type %q", ev.DetailType)
+	}
+	if err := json.Unmarshal(ev.Detail, &d); err != nil {
+		return ev, d, fmt.Errorf("detail is not an identity: %w", err)
+	}
+	if !universalauth.IsUUID(d.IdentityID) || !universalauth.IsUUID(d.OrgID) {
+		return ev, d, errors.New("detail.identityId and detail.orgId must be UUIDs")
+	}
+	return ev, d, nil
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now().UTC()
+	}
+	return time.Now().UTC()
+}

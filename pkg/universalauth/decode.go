@@ -1,0 +1,248 @@
+package universalauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Field ranges from the contract. maxSafeInt is JavaScript's
+// Number.MAX_SAFE_INTEGER: the largest count every client can represent.
+const (
+	MaxTTLSeconds = 315360000 // ten years
+	maxSafeInt    = 1<<53 - 1
+)
+
+// intRule is one integer field of the body: its JSON name, its range and
+// where it goes in Settings.
+type intRule struct {
+	name     string
+	min, max int64
+	dst      func(*Settings) **int64
+}
+
+var intRules = []intRule{
+	{"accessTokenTTL", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenTTL }},
+	{"accessTokenMaxTTL", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenMaxTTL }},
+	{"accessTokenNumUsesLimit", 0, maxSafeInt, func(s *Settings) **int64 { return &s.AccessTokenNumUsesLimit }},
+	{"accessTokenPeriod", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenPeriod }},
+	{"lockoutThreshold", 1, 30, func(s *Settings) **int64 { return &s.LockoutThreshold }},
+	{"lockoutDurationSeconds", 30, 86400, func(s *Settings) **int64 { return &s.LockoutDurationSeconds }},
+	{"lockoutCounterResetSeconds", 5, 3600, func(s *Settings) **int64 { return &s.LockoutCounterResetSeconds }},
+}
+
+var ipListRules = []struct {
+	name string
+	dst  func(*Settings) *[]TrustedIP
+}{
+	{"clientSecretTrustedIps", func(s *Settings) *[]TrustedIP { return &s.ClientSecretTrustedIPs }},
+	{"accessTokenTrustedIps", func(s *Settings) *[]TrustedIP { return &s.AccessTokenTrustedIPs }},
+}
+
+// DecodeSettings parses a request body (a JSON object of configuration
+// fields, all optional) in two stages, as the contract orders them: first
+// the schema, reporting every problem at once as a *ValidationError; then
+// the semantics of the trusted IPs (ErrInvalidIP). Unknown fields and null
+// values are ignored, and an empty body is an empty object.
+//
+// If the body carries "identityId" it must equal identityID; pass "" where
+// no identity is in scope (the deployment's default configuration).
+func DecodeSettings(body []byte, identityID string) (Settings, error) {
+	var s Settings
+	fields, err := decodeObject(body)
+	if err != nil {
+		return s, err
+	}
+	present := func(name string) (json.RawMessage, bool) {
+		raw, ok := fields[name]
+		return raw, ok && string(raw) != "null"
+	}
+
+	issues := identityIssues(fields, identityID)
+	if raw, ok := present("lockoutEnabled"); ok {
+		var b bool
+		if json.Unmarshal(raw, &b) != nil {
+			issues = append(issues, Issue{"lockoutEnabled", "expected a boolean, got " + jsonKind(raw)})
+		} else {
+			s.LockoutEnabled = &b
+		}
+	}
+	for _, r := range intRules {
+		raw, ok := present(r.name)
+		if !ok {
+			continue
+		}
+		n, msg := decodeInt(raw, r.min, r.max)
+		if msg != "" {
+			issues = append(issues, Issue{r.name, msg})
+			continue
+		}
+		*r.dst(&s) = &n
+	}
+	rawIPs := map[string][]string{}
+	for _, r := range ipListRules {
+		raw, ok := present(r.name)
+		if !ok {
+			continue
+		}
+		list, listIssues := decodeIPList(r.name, raw)
+		issues = append(issues, listIssues...)
+		rawIPs[r.name] = list
+	}
+	if len(issues) > 0 {
+		return Settings{}, &ValidationError{Issues: issues}
+	}
+
+	for _, r := range ipListRules {
+		list, ok := rawIPs[r.name]
+		if !ok {
+			continue
+		}
+		parsed := make([]TrustedIP, len(list))
+		for i, text := range list {
+			ip, err := ParseTrustedIP(text)
+			if err != nil {
+				return Settings{}, err
+			}
+			parsed[i] = ip
+		}
+		*r.dst(&s) = parsed
+	}
+	return s, nil
+}
+
+// CheckBodyIdentity validates the optional body of a request that takes no
+// fields (DELETE): it must be a JSON object, if anything, and an identityId
+// in it must match the path. Every other field is ignored.
+func CheckBodyIdentity(body []byte, identityID string) error {
+	fields, err := decodeObject(body)
+	if err != nil {
+		return err
+	}
+	if issues := identityIssues(fields, identityID); len(issues) > 0 {
+		return &ValidationError{Issues: issues}
+	}
+	return nil
+}
+
+func decodeObject(body []byte) (map[string]json.RawMessage, error) {
+	fields := map[string]json.RawMessage{}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return fields, nil
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, Invalid("", "body must be a JSON object: "+describeJSONError(err))
+	}
+	return fields, nil
+}
+
+// identityIssues checks the identityId that clients such as the Terraform
+// provider repeat in the body against the path's.
+func identityIssues(fields map[string]json.RawMessage, identityID string) []Issue {
+	raw, ok := fields["identityId"]
+	if !ok || string(raw) == "null" || identityID == "" {
+		return nil
+	}
+	var got string
+	if json.Unmarshal(raw, &got) != nil {
+		return []Issue{{"identityId", "expected a string, got " + jsonKind(raw)}}
+	}
+	if got != identityID {
+		return []Issue{{"identityId", "does not match the identity id in the path"}}
+	}
+	return nil
+}
+
+// decodeInt accepts any JSON number with an integral value, as JavaScript
+// clients may send 3600.0 or 3.6e3, and refuses everything else.
+func decodeInt(raw json.RawMessage, min, max int64) (int64, string) {
+	rangeMsg := fmt.Sprintf("must be an integer from %d to %d", min, max)
+	if !isJSONNumber(raw) {
+		return 0, "expected an integer, got " + jsonKind(raw)
+	}
+	text := string(raw)
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(text, 64)
+		switch {
+		case ferr == nil && f != math.Trunc(f):
+			return 0, "expected an integer, got " + text
+		case ferr == nil && math.Abs(f) <= maxSafeInt:
+			n = int64(f)
+		default: // beyond int64 or float64
+			return 0, rangeMsg
+		}
+	}
+	if n < min || n > max {
+		return 0, rangeMsg
+	}
+	return n, ""
+}
+
+// decodeIPList checks the shape of a trusted-IP list: a non-empty array of
+// objects with a string ipAddress. The addresses are parsed later, once the
+// whole body has passed the schema.
+func decodeIPList(name string, raw json.RawMessage) ([]string, []Issue) {
+	var entries []json.RawMessage
+	if raw[0] != '[' || json.Unmarshal(raw, &entries) != nil {
+		return nil, []Issue{{name, "expected an array, got " + jsonKind(raw)}}
+	}
+	if len(entries) == 0 {
+		return nil, []Issue{{name, "must contain at least 1 entry"}}
+	}
+	var issues []Issue
+	list := make([]string, len(entries))
+	for i, e := range entries {
+		path := fmt.Sprintf("%s.%d", name, i)
+		var obj map[string]json.RawMessage
+		if e[0] != '{' || json.Unmarshal(e, &obj) != nil {
+			issues = append(issues, Issue{path, "expected an object, got " + jsonKind(e)})
+			continue
+		}
+		addr, ok := obj["ipAddress"]
+		if !ok || string(addr) == "null" {
+			issues = append(issues, Issue{path + ".ipAddress", "is required"})
+			continue
+		}
+		if json.Unmarshal(addr, &list[i]) != nil {
+			issues = append(issues, Issue{path + ".ipAddress", "expected a string, got " + jsonKind(addr)})
+		}
+	}
+	return list, issues
+}
+
+func isJSONNumber(raw json.RawMessage) bool {
+	c := raw[0]
+	return c == '-' || (c >= '0' && c <= '9')
+}
+
+// jsonKind names the JSON type of a valid JSON value, for error messages.
+func jsonKind(raw json.RawMessage) string {
+	switch c := raw[0]; {
+	case c == '"':
+		return "string"
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "boolean"
+	case c == 'n':
+		return "null"
+	default:
+		return "number"
+	}
+}
+
+func describeJSONError(err error) string {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return fmt.Sprintf("malformed JSON at byte %d", e.Offset)
+	case *json.UnmarshalTypeError:
+		return "got " + e.Value
+	default:
+		return "malformed JSON"
+	}
+}
