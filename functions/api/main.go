@@ -1,5 +1,5 @@
 // Command api is the Lambda behind API Gateway that serves the Universal
-// Auth configuration API. It only wires; see package httpapi.
+// Auth configuration API. It only wires; see packages app and httpapi.
 package main
 
 import (
@@ -9,44 +9,28 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/uauth/uauth/pkg/apigw"
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/app"
 	"github.com/uauth/uauth/pkg/envconfig"
-	"github.com/uauth/uauth/pkg/httpapi"
-	"github.com/uauth/uauth/pkg/universalauth"
 )
 
 func main() {
 	ctx := context.Background()
 	cfg, err := envconfig.Load(os.Getenv)
-	log := cfg.Logger()
-	if err != nil {
-		fail(log, "configuration", err)
-	}
+	check(cfg, "configuration", err)
 	awsCfg, err := cfg.AWS(ctx)
-	if err != nil {
-		fail(log, "aws configuration", err)
-	}
+	check(cfg, "aws configuration", err)
+	// Read once per cold start, not per request.
 	secret, err := cfg.LoadAuthSecret(ctx, awsCfg)
-	if err != nil {
-		fail(log, "auth secret", err)
-	}
-	verifier, err := auth.NewVerifier(secret)
-	if err != nil {
-		fail(log, "auth secret", err)
-	}
-	store := dynamostore.New(cfg.DynamoDB(awsCfg), cfg.TableName)
-	handler := httpapi.New(httpapi.Options{
-		Service:      universalauth.NewService(store),
-		Verifier:     verifier,
-		Logger:       log,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		RequestID:    apigw.RequestID,
-	})
+	check(cfg, "auth secret", err)
+	handler, err := app.API(cfg, cfg.DynamoDB(awsCfg), secret, apigw.RequestID)
+	check(cfg, "api", err)
 	lambda.Start(apigw.Handler(handler))
 }
 
-func fail(log *slog.Logger, what string, err error) {
-	log.Error("cold start failed", slog.String("stage", what), slog.String("error", err.Error()))
-	os.Exit(1)
+// check ends a cold start that cannot succeed, with a log line that says why.
+func check(cfg envconfig.Config, stage string, err error) {
+	if err != nil {
+		cfg.Logger().Error("cold start failed", slog.String("stage", stage), slog.String("error", err.Error()))
+		os.Exit(1)
+	}
 }

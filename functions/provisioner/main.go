@@ -1,5 +1,5 @@
 // Command provisioner is the Lambda that consumes identity events from SQS.
-// It only wires; see package provisioner.
+// It only wires; see packages app and provisioner.
 package main
 
 import (
@@ -8,28 +8,22 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/app"
 	"github.com/uauth/uauth/pkg/envconfig"
-	"github.com/uauth/uauth/pkg/provisioner"
-	"github.com/uauth/uauth/pkg/universalauth"
 )
 
 func main() {
 	cfg, err := envconfig.Load(os.Getenv)
-	log := cfg.Logger()
-	if err != nil {
-		log.Error("cold start failed", slog.String("error", err.Error()))
-		os.Exit(1)
-	}
+	check(cfg, "configuration", err)
 	awsCfg, err := cfg.AWS(context.Background())
+	check(cfg, "aws configuration", err)
+	lambda.Start(app.Provisioner(cfg, cfg.DynamoDB(awsCfg)).Handle)
+}
+
+// check ends a cold start that cannot succeed, with a log line that says why.
+func check(cfg envconfig.Config, stage string, err error) {
 	if err != nil {
-		log.Error("cold start failed", slog.String("error", err.Error()))
+		cfg.Logger().Error("cold start failed", slog.String("stage", stage), slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	store := dynamostore.New(cfg.DynamoDB(awsCfg), cfg.TableName)
-	h := &provisioner.Handler{Store: store, TombstoneTTL: cfg.TombstoneTTL, Logger: log}
-	if cfg.AutoAttach {
-		h.Configs = &universalauth.Service{Defaults: cfg.DefaultConfig}
-	}
-	lambda.Start(h.Handle)
 }

@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -102,12 +104,26 @@ func (c Config) Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: c.LogLevel}))
 }
 
-// AWS loads the SDK configuration from the usual chain (the Lambda role).
+// AWS loads the SDK configuration from the usual chain (the Lambda role),
+// except for an endpoint on this machine (DynamoDB Local, LocalStack),
+// which takes any static credentials.
 func (c Config) AWS(ctx context.Context) (aws.Config, error) {
-	if c.DynamoDBEndpoint != "" {
+	if isLoopback(c.DynamoDBEndpoint) {
 		return LocalAWS(), nil
 	}
 	return awsconfig.LoadDefaultConfig(ctx)
+}
+
+func isLoopback(endpoint string) bool {
+	u, err := url.Parse(endpoint)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	if u.Hostname() == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return err == nil && ip.IsLoopback()
 }
 
 // DynamoDB returns a client for the table, pointed at DynamoDBEndpoint when set.

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uauth/uauth/pkg/app"
+	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/dynamolocal"
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/envconfig"
+	"github.com/uauth/uauth/pkg/stack"
+)
+
+const defaultTable = "uauth-local"
+
+// run starts the whole stack and blocks until Ctrl-C: DynamoDB Local (data
+// under .local/), the table from template.yaml, and the API with event
+// injection on 127.0.0.1:$PORT.
+func run(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf("run takes no arguments; configure it with environment variables (see README)")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	secret, devSecretUsed := authSecret()
+	cfg, err := envconfig.Load(func(k string) string {
+		switch v := os.Getenv(k); {
+		case v != "":
+			return v
+		case k == "TABLE_NAME":
+			return defaultTable
+		case k == "AUTH_SECRET":
+			return secret
+		default:
+			return ""
+		}
+	})
+	if err != nil {
+		return err
+	}
+	root, err := dynamolocal.RepoRoot()
+	if err != nil {
+		return err
+	}
+
+	dbNote := "your DYNAMODB_ENDPOINT"
+	if cfg.DynamoDBEndpoint == "" {
+		dataDir := filepath.Join(root, ".local", "dynamodb")
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return err
+		}
+		logFile, err := os.Create(filepath.Join(root, ".local", "dynamodb-local.log"))
+		if err != nil {
+			return err
+		}
+		defer logFile.Close()
+		fmt.Println("Starting DynamoDB Local ...")
+		inst, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, DBPath: dataDir, Output: logFile})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			inst.Stop()
+			fmt.Println("DynamoDB Local stopped.")
+		}()
+		cfg.DynamoDBEndpoint = inst.Endpoint
+		dbNote = "data kept in .local/dynamodb"
+	}
+
+	awsCfg, err := cfg.AWS(ctx)
+	if err != nil {
+		return err
+	}
+	db := cfg.DynamoDB(awsCfg)
+	table, err := stack.TableInput(cfg.TableName)
+	if err != nil {
+		return err
+	}
+	ttlAttr, err := stack.TTLAttribute()
+	if err != nil {
+		return err
+	}
+	if err := dynamostore.EnsureTable(ctx, db, table, ttlAttr); err != nil {
+		return err
+	}
+	api, err := app.API(cfg, db, []byte(cfg.AuthSecret), nil)
+	if err != nil {
+		return err
+	}
+	handler := newLocalHandler(api, app.Provisioner(cfg, db))
+
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", port))
+	if err != nil {
+		return fmt.Errorf("listening on 127.0.0.1:%s (set PORT to use another): %w", port, err)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	devToken, err := mintToken(cfg.AuthSecret, devOrgID, devActor, "user", []string{auth.OrgAdmin}, 12*time.Hour)
+	if err != nil {
+		return err
+	}
+	printWalkthrough(os.Stdout, walkthrough{
+		API: "http://" + ln.Addr().String(), DynamoDB: cfg.DynamoDBEndpoint, DBNote: dbNote,
+		Table: cfg.TableName, Secret: cfg.AuthSecret, DevSecret: devSecretUsed,
+		Token: devToken, IdentityID: uuid.NewString(), AutoAttach: cfg.AutoAttach,
+	})
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	fmt.Println("\nShutting down ...")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+type walkthrough struct {
+	API, DynamoDB, DBNote, Table, Secret, Token, IdentityID string
+	DevSecret, AutoAttach                                   bool
+}
+
+func printWalkthrough(w io.Writer, v walkthrough) {
+	secretNote := "from AUTH_SECRET"
+	if v.DevSecret {
+		secretNote = "dev default; set AUTH_SECRET to choose one"
+	}
+	path := v.API + "/api/v1/auth/universal-auth/identities/" + v.IdentityID
+	event := fmt.Sprintf(`{"version":"0","id":"%s","detail-type":"Identity Created","source":"com.example.identities","account":"000000000000","time":"%s","region":"us-east-1","resources":[],"detail":{"identityId":"%s","orgId":"%s","name":"ci-runner"}}`,
+		uuid.NewString(), time.Now().UTC().Format(time.RFC3339), v.IdentityID, devOrgID)
+	auth := fmt.Sprintf(`-H 'Authorization: Bearer %s'`, v.Token)
+	step2 := "Read the configuration the provisioner attached"
+	if !v.AutoAttach {
+		step2 = "Read the configuration (AUTO_ATTACH=false: 400 until you POST one)"
+	}
+	lines := []string{
+		"",
+		"uauth local stack is up",
+		"  API          " + v.API,
+		"  DynamoDB     " + v.DynamoDB + " (" + v.DBNote + ")",
+		"  Table        " + v.Table,
+		"  Auth secret  " + v.Secret + " (" + secretNote + ")",
+		"  Dev org      " + devOrgID,
+		"  Dev token    org:admin for the dev org, valid 12h:",
+		"",
+		"export UAUTH_TOKEN='" + v.Token + "'",
+		"",
+		"Walkthrough:",
+		"",
+		"# 1. Inject an Identity Created event, as EventBridge would deliver it through SQS",
+		fmt.Sprintf("curl -s -X POST %s%s -H 'Content-Type: application/json' -d '%s'", v.API, eventsPath, event),
+		"",
+		"# 2. " + step2,
+		fmt.Sprintf("curl -s %s %s", path, auth),
+		"",
+		"# 3. Change it: a 1-hour TTL, tokens usable only from 10.0.0.0/8",
+		fmt.Sprintf(`curl -s -X PATCH %s %s -H 'Content-Type: application/json' -d '{"accessTokenTTL":3600,"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8"}]}'`, path, auth),
+		"",
+		"More tokens:  make token ARGS='--permissions identity:read'",
+		"Ctrl-C stops the API and DynamoDB Local.",
+		"",
+	}
+	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}

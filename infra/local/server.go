@@ -1,0 +1,67 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+	"github.com/uauth/uauth/pkg/provisioner"
+)
+
+// eventsPath is the local stand-in for EventBridge -> SQS -> provisioner.
+// It exists only in the local stack.
+const eventsPath = "/_local/events"
+
+// maxEventsBody caps an injected batch; SQS caps a message at 256 KiB.
+const maxEventsBody = 1 << 20
+
+// newLocalHandler serves the API and, beside it, event injection.
+func newLocalHandler(api http.Handler, prov *provisioner.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", api)
+	mux.HandleFunc("POST "+eventsPath, func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
+		if err != nil {
+			localError(w, http.StatusRequestEntityTooLarge, "event batch is larger than 1 MiB")
+			return
+		}
+		resp, err := prov.Handle(r.Context(), sqsBatch(body))
+		if err != nil {
+			localError(w, http.StatusInternalServerError, err.Error())
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	})
+	return mux
+}
+
+// sqsBatch wraps one EventBridge event, or each element of a JSON array of
+// them, in an SQS record as the EventBridge-to-SQS target delivers it. A
+// body that is neither is delivered as it is, so that poison handling can
+// be tried locally too.
+func sqsBatch(body []byte) events.SQSEvent {
+	var list []json.RawMessage
+	if json.Unmarshal(body, &list) != nil {
+		list = []json.RawMessage{body}
+	}
+	batch := events.SQSEvent{Records: make([]events.SQSMessage, len(list))}
+	for i, ev := range list {
+		batch.Records[i] = events.SQSMessage{
+			MessageId:      uuid.NewString(),
+			Body:           string(ev),
+			EventSource:    "aws:sqs",
+			EventSourceARN: "arn:aws:sqs:us-east-1:000000000000:uauth-local-identity-events",
+			AWSRegion:      "us-east-1",
+		}
+	}
+	return batch
+}
+
+func localError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{"statusCode": status, "message": msg, "error": http.StatusText(status)})
+}

@@ -1,0 +1,45 @@
+// Package app assembles uauth's two functions from their configuration.
+// The Lambda entry points and the local stack both call it, so that what
+// runs locally is what runs in Lambda.
+package app
+
+import (
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/envconfig"
+	"github.com/uauth/uauth/pkg/httpapi"
+	"github.com/uauth/uauth/pkg/provisioner"
+	"github.com/uauth/uauth/pkg/universalauth"
+)
+
+// API returns the API handler. requestID supplies the platform's request
+// id (apigw.RequestID in Lambda); nil generates one per request.
+func API(cfg envconfig.Config, db *dynamodb.Client, secret []byte, requestID func(*http.Request) string) (http.Handler, error) {
+	verifier, err := auth.NewVerifier(secret)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.New(httpapi.Options{
+		Service:      universalauth.NewService(dynamostore.New(db, cfg.TableName)),
+		Verifier:     verifier,
+		Logger:       cfg.Logger(),
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		RequestID:    requestID,
+	}), nil
+}
+
+// Provisioner returns the SQS batch handler for identity events.
+func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler {
+	h := &provisioner.Handler{
+		Store:        dynamostore.New(db, cfg.TableName),
+		TombstoneTTL: cfg.TombstoneTTL,
+		Logger:       cfg.Logger(),
+	}
+	if cfg.AutoAttach {
+		h.Configs = &universalauth.Service{Defaults: cfg.DefaultConfig}
+	}
+	return h
+}

@@ -1,0 +1,107 @@
+package auth
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+var secret = []byte("test-secret")
+
+const org = "11111111-1111-4111-8111-111111111111"
+
+func claims(mod func(*Claims)) Claims {
+	now := time.Now()
+	c := Claims{OrgID: org, ActorType: "user", Permissions: []string{IdentityRead},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "u1", IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour))}}
+	if mod != nil {
+		mod(&c)
+	}
+	return c
+}
+
+func sign(t *testing.T, m jwt.SigningMethod, key any, c Claims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(m, c).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestAuthenticate(t *testing.T) {
+	v, err := NewVerifier(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := sign(t, jwt.SigningMethodHS256, secret, claims(nil))
+	b64 := base64.RawURLEncoding.EncodeToString
+	cases := []struct {
+		name, header string
+		want         error
+	}{
+		{"no header", "", ErrTokenMissing},
+		{"not bearer", "Basic " + good, ErrTokenMissing},
+		{"empty bearer", "Bearer ", ErrTokenMissing},
+		{"garbage", "Bearer not.a.jwt", ErrInvalidToken},
+		{"wrong secret", "Bearer " + sign(t, jwt.SigningMethodHS256, []byte("other"), claims(nil)), ErrInvalidToken},
+		{"HS512", "Bearer " + sign(t, jwt.SigningMethodHS512, secret, claims(nil)), ErrInvalidToken},
+		{"alg none", "Bearer " + sign(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, claims(nil)), ErrInvalidToken},
+		{"alg none, hand-made", "Bearer " + b64([]byte(`{"alg":"none","typ":"JWT"}`)) + "." +
+			b64([]byte(`{"sub":"u1","orgId":"`+org+`","permissions":["org:admin"],"exp":9999999999}`)) + ".", ErrInvalidToken},
+		{"expired", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) {
+			c.ExpiresAt = jwt.NewNumericDate(time.Now().Add(-time.Minute))
+		})), ErrInvalidToken},
+		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.ExpiresAt = nil })), ErrInvalidToken},
+		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.Subject = "" })), ErrInvalidToken},
+		{"no orgId", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.OrgID = "" })), ErrInvalidToken},
+		{"orgId not a uuid", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.OrgID = "acme" })), ErrInvalidToken},
+		{"issued in the future", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) {
+			c.IssuedAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
+		})), ErrInvalidToken},
+		{"valid", "Bearer " + good, nil},
+		{"valid, lower-case scheme", "bearer " + good, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			if tc.header != "" {
+				r.Header.Set("Authorization", tc.header)
+			}
+			actor, err := v.Authenticate(r)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("got %v, want %v", err, tc.want)
+			}
+			if tc.want == nil && (actor.OrgID != org || actor.ID != "u1" || !actor.Can(IdentityRead)) {
+				t.Fatalf("actor = %+v", actor)
+			}
+		})
+	}
+}
+
+func TestPermissions(t *testing.T) {
+	reader := Actor{Permissions: []string{IdentityRead}}
+	admin := Actor{Permissions: []string{OrgAdmin}}
+	none := Actor{}
+	for _, p := range []string{IdentityRead, IdentityEditAuth, IdentityRevokeAuth} {
+		if admin.Require(p) != nil {
+			t.Errorf("org:admin lacks %s", p)
+		}
+		if !errors.Is(none.Require(p), ErrPermissionDenied) {
+			t.Errorf("an actor without permissions has %s", p)
+		}
+	}
+	if reader.Require(IdentityRead) != nil || !errors.Is(reader.Require(IdentityEditAuth), ErrPermissionDenied) {
+		t.Error("identity:read must grant read and nothing else")
+	}
+}
+
+func TestNewVerifierRefusesEmptySecret(t *testing.T) {
+	if _, err := NewVerifier(nil); err == nil {
+		t.Fatal("empty secret accepted")
+	}
+}

@@ -1,0 +1,138 @@
+// Package dynamotest gives tests a real DynamoDB: DynamoDB Local, with a
+// fresh table built from template.yaml for each test that asks for one.
+package dynamotest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
+	"github.com/uauth/uauth/pkg/dynamolocal"
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/envconfig"
+	"github.com/uauth/uauth/pkg/stack"
+)
+
+// EndpointEnv names the variable that points tests at a running DynamoDB
+// Local; make test starts one and sets it.
+const EndpointEnv = "DYNAMODB_ENDPOINT"
+
+var endpoint string
+
+// Main runs a package's tests. Without DYNAMODB_ENDPOINT it starts DynamoDB
+// Local for the package and stops it afterwards, so that plain `go test`
+// works too. Use it as: func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+func Main(m *testing.M) int {
+	endpoint = os.Getenv(EndpointEnv)
+	if endpoint == "" {
+		root, err := dynamolocal.RepoRoot()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dynamotest:", err)
+			return 1
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		inst, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root})
+		cancel()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "dynamotest:", err)
+			return 1
+		}
+		defer inst.Stop()
+		endpoint = inst.Endpoint
+	}
+	return m.Run()
+}
+
+// Client returns a DynamoDB client on the test database. optFns can add
+// middleware, such as a Counter's.
+func Client(t testing.TB, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
+	t.Helper()
+	if endpoint == "" {
+		t.Fatal("dynamotest: the package's TestMain must call dynamotest.Main")
+	}
+	return envconfig.NewDynamoDB(envconfig.LocalAWS(), endpoint, optFns...)
+}
+
+var tableSeq atomic.Int64
+
+// NewTable creates a uniquely named table from template.yaml's definition
+// and deletes it when the test ends. Tests that share a database stay
+// independent this way.
+func NewTable(t testing.TB) string {
+	t.Helper()
+	name := fmt.Sprintf("uauth-test-%d-%d", os.Getpid(), tableSeq.Add(1))
+	in, err := stack.TableInput(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ttlAttr, err := stack.TTLAttribute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := Client(t)
+	if err := dynamostore.EnsureTable(context.Background(), db, in, ttlAttr); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	return name
+}
+
+// Counter counts DynamoDB API calls by operation, through SDK middleware,
+// so that tests and benchmarks can hold round trips to account.
+type Counter struct {
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+// Option installs the counter on a client: pass it to Client.
+func (c *Counter) Option(o *dynamodb.Options) {
+	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("uauthCallCounter",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				c.mu.Lock()
+				if c.calls == nil {
+					c.calls = map[string]int{}
+				}
+				c.calls[awsmiddleware.GetOperationName(ctx)]++
+				c.mu.Unlock()
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before)
+	})
+}
+
+// Reset forgets the calls counted so far.
+func (c *Counter) Reset() {
+	c.mu.Lock()
+	c.calls = nil
+	c.mu.Unlock()
+}
+
+// Calls returns the calls counted since the last Reset, by operation name.
+func (c *Counter) Calls() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]int, len(c.calls))
+	for k, v := range c.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// Total returns the number of calls since the last Reset.
+func (c *Counter) Total() int {
+	n := 0
+	for _, v := range c.Calls() {
+		n += v
+	}
+	return n
+}

@@ -1,0 +1,180 @@
+package universalauth
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+const pathID = "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45"
+
+func TestDecodeSettingsAcceptsTheContract(t *testing.T) {
+	body := `{
+		"identityId": "` + pathID + `",
+		"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}, {"ipAddress": "192.168.1.5"}],
+		"accessTokenTrustedIps": [{"ipAddress": "::/0"}],
+		"accessTokenTTL": 3600, "accessTokenMaxTTL": 7200.0, "accessTokenNumUsesLimit": 5,
+		"accessTokenPeriod": 0, "lockoutEnabled": false, "lockoutThreshold": 30,
+		"lockoutDurationSeconds": 3e1, "lockoutCounterResetSeconds": 3600,
+		"isClientSecretRotationEnabled": true, "somethingElse": {"nested": [1]}
+	}`
+	s, err := DecodeSettings([]byte(body), pathID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eight := 8
+	want := Settings{
+		ClientSecretTrustedIPs:     []TrustedIP{{"10.0.0.0", IPv4, &eight}, {"192.168.1.5", IPv4, nil}},
+		AccessTokenTrustedIPs:      []TrustedIP{{"::", IPv6, ptr(0)}},
+		AccessTokenTTL:             ptr[int64](3600),
+		AccessTokenMaxTTL:          ptr[int64](7200),
+		AccessTokenNumUsesLimit:    ptr[int64](5),
+		AccessTokenPeriod:          ptr[int64](0),
+		LockoutEnabled:             ptr(false),
+		LockoutThreshold:           ptr[int64](30),
+		LockoutDurationSeconds:     ptr[int64](30),
+		LockoutCounterResetSeconds: ptr[int64](3600),
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+}
+
+func TestDecodeSettingsEmptyAndNull(t *testing.T) {
+	for _, body := range []string{"", "  ", "{}", `{"accessTokenTTL": null, "clientSecretTrustedIps": null}`} {
+		s, err := DecodeSettings([]byte(body), pathID)
+		if err != nil || !reflect.DeepEqual(s, Settings{}) {
+			t.Errorf("DecodeSettings(%q) = %+v, %v; want empty settings", body, s, err)
+		}
+	}
+}
+
+func TestDecodeSettingsSchemaFailures(t *testing.T) {
+	cases := []struct {
+		body string
+		path string // the first issue's path
+		msg  string // a fragment of its message
+	}{
+		{`{`, "", "malformed JSON"},
+		{`[]`, "", "JSON object"},
+		{`"x"`, "", "JSON object"},
+		{`{} x`, "", "malformed JSON"},
+		{`{"accessTokenTTL": "3600"}`, "accessTokenTTL", "expected an integer, got string"},
+		{`{"accessTokenTTL": 1.5}`, "accessTokenTTL", "expected an integer"},
+		{`{"accessTokenTTL": -1}`, "accessTokenTTL", "from 0 to 315360000"},
+		{`{"accessTokenTTL": 315360001}`, "accessTokenTTL", "from 0 to 315360000"},
+		{`{"accessTokenTTL": 1e400}`, "accessTokenTTL", "from 0 to 315360000"},
+		{`{"accessTokenTTL": 99999999999999999999}`, "accessTokenTTL", "from 0 to 315360000"},
+		{`{"accessTokenMaxTTL": true}`, "accessTokenMaxTTL", "got boolean"},
+		{`{"accessTokenNumUsesLimit": -5}`, "accessTokenNumUsesLimit", "from 0 to"},
+		{`{"accessTokenPeriod": 315360001}`, "accessTokenPeriod", "from 0 to 315360000"},
+		{`{"lockoutThreshold": 0}`, "lockoutThreshold", "from 1 to 30"},
+		{`{"lockoutThreshold": 31}`, "lockoutThreshold", "from 1 to 30"},
+		{`{"lockoutDurationSeconds": 29}`, "lockoutDurationSeconds", "from 30 to 86400"},
+		{`{"lockoutDurationSeconds": 86401}`, "lockoutDurationSeconds", "from 30 to 86400"},
+		{`{"lockoutCounterResetSeconds": 4}`, "lockoutCounterResetSeconds", "from 5 to 3600"},
+		{`{"lockoutCounterResetSeconds": 3601}`, "lockoutCounterResetSeconds", "from 5 to 3600"},
+		{`{"lockoutEnabled": "true"}`, "lockoutEnabled", "expected a boolean, got string"},
+		{`{"clientSecretTrustedIps": []}`, "clientSecretTrustedIps", "at least 1 entry"},
+		{`{"clientSecretTrustedIps": "10.0.0.0/8"}`, "clientSecretTrustedIps", "expected an array"},
+		{`{"accessTokenTrustedIps": ["10.0.0.0/8"]}`, "accessTokenTrustedIps.0", "expected an object"},
+		{`{"accessTokenTrustedIps": [{"ip": "10.0.0.0/8"}]}`, "accessTokenTrustedIps.0.ipAddress", "is required"},
+		{`{"accessTokenTrustedIps": [{"ipAddress": 10}]}`, "accessTokenTrustedIps.0.ipAddress", "expected a string"},
+		{`{"identityId": "d7a1e7a4-0000-4000-8000-000000000000"}`, "identityId", "does not match"},
+		{`{"identityId": 5}`, "identityId", "expected a string"},
+	}
+	for _, tc := range cases {
+		_, err := DecodeSettings([]byte(tc.body), pathID)
+		var v *ValidationError
+		if !errors.As(err, &v) {
+			t.Errorf("%s: got %v, want a ValidationError", tc.body, err)
+			continue
+		}
+		if v.Issues[0].Path != tc.path || !strings.Contains(v.Issues[0].Message, tc.msg) {
+			t.Errorf("%s: got issue %+v, want path %q and message containing %q", tc.body, v.Issues[0], tc.path, tc.msg)
+		}
+	}
+}
+
+func TestDecodeSettingsReportsEveryIssueBeforeSemantics(t *testing.T) {
+	// An invalid IP is a 400, but only once the schema passes: here the
+	// schema fails, so every schema issue is reported and the IP is not.
+	body := `{"accessTokenTTL": "x", "lockoutThreshold": 99, "clientSecretTrustedIps": [{"ipAddress": "nope"}]}`
+	_, err := DecodeSettings([]byte(body), pathID)
+	var v *ValidationError
+	if !errors.As(err, &v) || len(v.Issues) != 2 {
+		t.Fatalf("got %v, want 2 schema issues", err)
+	}
+	_, err = DecodeSettings([]byte(`{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8x"}]}`), pathID)
+	if !errors.Is(err, ErrInvalidIP) {
+		t.Fatalf("got %v, want ErrInvalidIP", err)
+	}
+}
+
+func TestDecodeSettingsWithoutIdentityScope(t *testing.T) {
+	// DEFAULT_UA_CONFIG has no identity in scope: identityId is not checked.
+	if _, err := DecodeSettings([]byte(`{"identityId": "anything"}`), ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckBodyIdentity(t *testing.T) {
+	for body, ok := range map[string]bool{
+		``: true, `{}`: true, `{"identityId": "` + pathID + `"}`: true, `{"accessTokenTTL": "ignored"}`: true,
+		`{"identityId": "other"}`: false, `{`: false, `[1]`: false,
+	} {
+		err := CheckBodyIdentity([]byte(body), pathID)
+		if (err == nil) != ok {
+			t.Errorf("CheckBodyIdentity(%q) = %v, want ok=%v", body, err, ok)
+		}
+	}
+}
+
+func TestCheckTTL(t *testing.T) {
+	for _, tc := range []struct {
+		ttl, max int64
+		ok       bool
+	}{{3600, 7200, true}, {7200, 7200, true}, {7201, 7200, false}, {315360000, 0, true}, {0, 0, true}} {
+		if err := CheckTTL(tc.ttl, tc.max); (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrTTLExceedsMax)) {
+			t.Errorf("CheckTTL(%d, %d) = %v, want ok=%v", tc.ttl, tc.max, err, tc.ok)
+		}
+	}
+}
+
+// FuzzDecodeSettings: the decoder never panics, fails only with the two
+// documented kinds of error, and what it accepts is within the ranges.
+func FuzzDecodeSettings(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"accessTokenTTL": 3600, "accessTokenMaxTTL": 0}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`,
+		`{"lockoutThreshold": 1e1}`, `{"accessTokenTTL": "x"}`, `[`, `{"identityId": "` + pathID + `"}`, `null`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s, err := DecodeSettings(body, pathID)
+		var v *ValidationError
+		switch {
+		case err == nil:
+		case errors.As(err, &v):
+			if len(v.Issues) == 0 {
+				t.Fatal("ValidationError without issues")
+			}
+			return
+		case errors.Is(err, ErrInvalidIP):
+			return
+		default:
+			t.Fatalf("unexpected error %v", err)
+		}
+		for _, r := range intRules {
+			if p := *r.dst(&s); p != nil && (*p < r.min || *p > r.max) {
+				t.Fatalf("%s = %d accepted outside [%d, %d]", r.name, *p, r.min, r.max)
+			}
+		}
+		for _, r := range ipListRules {
+			if l := *r.dst(&s); l != nil && len(l) == 0 {
+				t.Fatalf("%s accepted empty", r.name)
+			}
+		}
+	})
+}
