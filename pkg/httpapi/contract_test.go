@@ -132,11 +132,11 @@ func TestRefusals(t *testing.T) {
 	const tooBig = 20 << 10
 
 	cases := []struct {
-		name                 string
+		name                  string
 		method, id, tok, body string
-		status               int
-		errName, message     string
-		dbCalls              int // DynamoDB calls the refusal may make
+		status                int
+		errName, message      string
+		dbCalls               int // DynamoDB calls the refusal may make
 	}{
 		{"no token", "POST", bare, "", `{}`, 401, "UnauthorizedError", "Token missing", 0},
 		{"garbage token", "POST", bare, "garbage", `{}`, 403, "TokenError", "", 0},
@@ -394,4 +394,3 @@ func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
 }
-

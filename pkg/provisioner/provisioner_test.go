@@ -1,0 +1,244 @@
+package provisioner_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/google/uuid"
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/provisioner"
+	"github.com/uauth/uauth/pkg/universalauth"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+const org = "11111111-1111-4111-8111-111111111111"
+
+type env struct {
+	t     *testing.T
+	h     *provisioner.Handler
+	store *dynamostore.Store
+	calls *dynamotest.Counter
+}
+
+func newEnv(t *testing.T, autoAttach bool) *env {
+	e := &env{t: t, calls: &dynamotest.Counter{}}
+	e.store = dynamostore.New(dynamotest.Client(t, e.calls.Option), dynamotest.NewTable(t))
+	e.h = &provisioner.Handler{Store: e.store, TombstoneTTL: time.Hour, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	if autoAttach {
+		defaults := universalauth.InfisicalDefaults()
+		defaults.AccessTokenTTL = 600
+		e.h.Configs = &universalauth.Service{Defaults: defaults}
+	}
+	return e
+}
+
+// event is one EventBridge event as the rule forwards it to SQS.
+func event(detailType, identityID, orgID string) string {
+	b, _ := json.Marshal(map[string]any{
+		"version": "0", "id": uuid.NewString(), "detail-type": detailType, "source": "com.example.identities",
+		"account": "123456789012", "time": "2026-11-07T05:31:56Z", "region": "us-east-1", "resources": []string{},
+		"detail": map[string]string{"identityId": identityID, "orgId": orgID, "name": "ci-runner"},
+	})
+	return string(b)
+}
+
+// deliver sends bodies as one SQS batch and returns the failed message ids.
+func (e *env) deliver(bodies ...string) []string {
+	e.t.Helper()
+	batch := events.SQSEvent{}
+	for i, b := range bodies {
+		batch.Records = append(batch.Records, events.SQSMessage{MessageId: fmt.Sprintf("m%d", i), Body: b, EventSource: "aws:sqs"})
+	}
+	resp, err := e.h.Handle(context.Background(), batch)
+	if err != nil {
+		e.t.Fatalf("the batch failed as a whole: %v", err)
+	}
+	failed := []string{}
+	for _, f := range resp.BatchItemFailures {
+		failed = append(failed, f.ItemIdentifier)
+	}
+	return failed
+}
+
+func (e *env) config(id string) (universalauth.Config, error) {
+	return e.store.GetConfig(context.Background(), org, id)
+}
+
+func TestCreatedRecordsAndAttachesTheDefaults(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	if failed := e.deliver(event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	c, err := e.config(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccessTokenTTL != 600 || c.AccessTokenMaxTTL != 2592000 || !c.LockoutEnabled || c.IdentityID != id || !universalauth.IsUUID(c.ClientID) {
+		t.Fatalf("attached %+v, want the deployment's defaults", c)
+	}
+	// The identity is in its org only.
+	if _, err := e.store.GetConfig(context.Background(), "22222222-2222-4222-8222-222222222222", id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		t.Fatalf("other org sees the identity: %v", err)
+	}
+}
+
+func TestDuplicateDeliveryAttachesOnce(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	created := event(provisioner.IdentityCreated, id, org)
+	if failed := e.deliver(created, created); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	first, err := e.config(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if failed := e.deliver(created); len(failed) != 0 { // a later redelivery
+		t.Fatalf("failed: %v", failed)
+	}
+	again, err := e.config(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(first, again) {
+		t.Fatalf("redelivery changed the configuration:\n%+v\n%+v", first, again)
+	}
+}
+
+func TestDeleteRemovesIdentityAndConfiguration(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	e.deliver(event(provisioner.IdentityCreated, id, org))
+	deleted := event(provisioner.IdentityDeleted, id, org)
+	if failed := e.deliver(deleted, deleted); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		t.Fatalf("after delete: %v, want ErrIdentityNotFound", err)
+	}
+	// A create redelivered after the delete does not bring it back.
+	e.deliver(event(provisioner.IdentityCreated, id, org))
+	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		t.Fatalf("late create resurrected the identity: %v", err)
+	}
+}
+
+func TestDeleteBeforeCreateStaysDeleted(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	if failed := e.deliver(event(provisioner.IdentityDeleted, id, org), event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		t.Fatalf("got %v, want the tombstone to keep the identity deleted", err)
+	}
+}
+
+func TestDeleteFromAnotherOrgIsPoison(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	e.deliver(event(provisioner.IdentityCreated, id, org))
+	if failed := e.deliver(event(provisioner.IdentityDeleted, id, "22222222-2222-4222-8222-222222222222")); !reflect.DeepEqual(failed, []string{"m0"}) {
+		t.Fatalf("failed = %v, want [m0]", failed)
+	}
+	if _, err := e.config(id); err != nil {
+		t.Fatalf("a delete naming the wrong org removed the identity: %v", err)
+	}
+}
+
+func TestPoisonRecordFailsAloneAndWritesNothing(t *testing.T) {
+	e := newEnv(t, true)
+	a, b := uuid.NewString(), uuid.NewString()
+	poison := []string{
+		`not json`,
+		`{"detail-type":"Identity Created","detail":{"identityId":"not-a-uuid","orgId":"` + org + `"}}`,
+		`{"detail-type":"Identity Created"}`,
+		`{"detail-type":"Identity Renamed","detail":{"identityId":"` + a + `","orgId":"` + org + `"}}`,
+		`{"detail-type":"Identity Created","detail":{"identityId":"` + a + `","orgId":5}}`,
+		`{"detail-type":"Identity Created","time":"yesterday","detail":{"identityId":"` + a + `","orgId":"` + org + `"}}`,
+	}
+	for _, p := range poison {
+		e.calls.Reset()
+		failed := e.deliver(event(provisioner.IdentityCreated, a, org), p, event(provisioner.IdentityCreated, b, org))
+		if !reflect.DeepEqual(failed, []string{"m1"}) {
+			t.Errorf("%s: failed = %v, want only the poison record m1", p, failed)
+		}
+		if n := e.calls.Calls()["PutItem"]; n != 2 {
+			t.Errorf("%s: %d writes, want 2 (the good records only)", p, n)
+		}
+	}
+	for _, id := range []string{a, b} {
+		if _, err := e.config(id); err != nil {
+			t.Errorf("good record %s not applied: %v", id, err)
+		}
+	}
+}
+
+func TestStoreFailureIsReportedForRetry(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	e.h.Store = failingStore{e.store}
+	if failed := e.deliver(event(provisioner.IdentityCreated, id, org)); !reflect.DeepEqual(failed, []string{"m0"}) {
+		t.Fatalf("failed = %v, want [m0]", failed)
+	}
+	e.h.Store = e.store // the retry succeeds
+	if failed := e.deliver(event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
+		t.Fatalf("retry failed: %v", failed)
+	}
+	if _, err := e.config(id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// failingStore injects an outage: DynamoDB Local cannot be made to throttle.
+type failingStore struct{ provisioner.Store }
+
+func (failingStore) RecordIdentity(context.Context, universalauth.Identity, *universalauth.Config) error {
+	return errors.New("ProvisionedThroughputExceededException")
+}
+
+func TestAutoAttachOffRecordsWithoutAttaching(t *testing.T) {
+	e := newEnv(t, false)
+	id := uuid.NewString()
+	if failed := e.deliver(event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if _, err := e.config(id); !errors.Is(err, universalauth.ErrNotConfigured) {
+		t.Fatalf("got %v, want a recorded identity without configuration", err)
+	}
+}
+
+func TestSampleEvents(t *testing.T) {
+	e := newEnv(t, true)
+	for _, name := range []string{"sqs-identity-created.json", "sqs-identity-deleted.json"} {
+		raw, err := os.ReadFile("../../events/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch events.SQSEvent
+		if err := json.Unmarshal(raw, &batch); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := e.h.Handle(context.Background(), batch)
+		if err != nil || len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("%s: %v %v", name, resp, err)
+		}
+		_, err = e.config("8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45")
+		want := map[string]error{"sqs-identity-created.json": nil, "sqs-identity-deleted.json": universalauth.ErrIdentityNotFound}[name]
+		if !errors.Is(err, want) {
+			t.Fatalf("after %s: %v, want %v", name, err, want)
+		}
+	}
+}
