@@ -34,6 +34,12 @@ func run(args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	return runStack(ctx, os.Stdout)
+}
+
+// runStack runs the stack until ctx ends, printing progress and the
+// walkthrough to out.
+func runStack(ctx context.Context, out io.Writer) error {
 
 	secret, devSecretUsed := authSecret()
 	cfg, err := envconfig.Load(func(k string) string {
@@ -67,14 +73,14 @@ func run(args []string) error {
 			return err
 		}
 		defer logFile.Close()
-		fmt.Println("Starting DynamoDB Local ...")
+		fmt.Fprintln(out, "Starting DynamoDB Local ...")
 		inst, err := dynamolocal.Start(ctx, dynamolocal.Options{Root: root, DBPath: dataDir, Output: logFile})
 		if err != nil {
 			return err
 		}
 		defer func() {
 			inst.Stop()
-			fmt.Println("DynamoDB Local stopped.")
+			fmt.Fprintln(out, "DynamoDB Local stopped.")
 		}()
 		cfg.DynamoDBEndpoint = inst.Endpoint
 		dbNote = "data kept in .local/dynamodb"
@@ -118,7 +124,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	printWalkthrough(os.Stdout, walkthrough{
+	printWalkthrough(out, walkthrough{
 		API: "http://" + ln.Addr().String(), DynamoDB: cfg.DynamoDBEndpoint, DBNote: dbNote,
 		Table: cfg.TableName, Secret: cfg.AuthSecret, DevSecret: devSecretUsed,
 		Token: devToken, IdentityID: uuid.NewString(), AutoAttach: cfg.AutoAttach,
@@ -129,7 +135,7 @@ func run(args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	fmt.Println("\nShutting down ...")
+	fmt.Fprintln(out, "\nShutting down ...")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -136,3 +136,7 @@ func (c *Counter) Total() int {
 	}
 	return n
 }
+
+// Endpoint returns the test database's endpoint, for tests that start a
+// whole stack against it.
+func Endpoint() string { return endpoint }
