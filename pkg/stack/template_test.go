@@ -302,8 +302,10 @@ func TestTableMatchesTheStoreLayout(t *testing.T) {
 	if s := table.SSESpecification; s == nil || !s.SSEEnabled {
 		t.Errorf("SSESpecification.SSEEnabled is not true")
 	}
-	if ttl := table.TimeToLiveSpecification; ttl == nil || !ttl.Enabled || ttl.AttributeName == nil || *ttl.AttributeName != dynamostore.AttrExpiresAt {
-		t.Errorf("TimeToLiveSpecification = %+v, want %q enabled", ttl, dynamostore.AttrExpiresAt)
+	if ttl := table.TimeToLiveSpecification; ttl == nil {
+		t.Errorf("no TimeToLiveSpecification, want %q enabled", dynamostore.AttrExpiresAt)
+	} else if !ttl.Enabled || ttl.AttributeName == nil || *ttl.AttributeName != dynamostore.AttrExpiresAt {
+		t.Errorf("TimeToLiveSpecification: AttributeName %v, Enabled %t; want %q enabled", deref(ttl.AttributeName), ttl.Enabled, dynamostore.AttrExpiresAt)
 	}
 	var keys []string
 	for _, k := range table.KeySchema {
@@ -401,12 +403,21 @@ func TestIdentityEventsReachTheQueue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("template.yaml: %v", err)
 	}
-	if want := tmpl.Parameters["EventBusName"].Default; rule.EventBusName == nil || *rule.EventBusName != want {
-		t.Errorf("%s: EventBusName = %v, want !Ref EventBusName (%v)", identityEventsRule, deref(rule.EventBusName), want)
+	// Values unlike the defaults, to tell !Ref Parameter from a copy of its default.
+	const bus, source = "uauth-test-bus", "uauth.test"
+	doc, err := resolvedWith(map[string]any{"EventBusName": bus, "EventSource": source})
+	if err != nil {
+		t.Fatal(err)
 	}
-	wantSource := fmt.Sprint(tmpl.Parameters["EventSource"].Default)
-	if got := strs(at(rule.EventPattern, "source")); !slices.Equal(got, []string{wantSource}) {
-		t.Errorf("%s: pattern source = %v, want [!Ref EventSource] (%s)", identityEventsRule, got, wantSource)
+	props := at(raw(t, doc, identityEventsRule), "Properties")
+	if got := at(props, "EventBusName"); got != bus {
+		t.Errorf("%s: EventBusName = %v with parameter EventBusName %q, want !Ref EventBusName", identityEventsRule, got, bus)
+	}
+	if got := strs(at(props, "EventPattern", "source")); !slices.Equal(got, []string{source}) {
+		t.Errorf("%s: pattern source = %v with parameter EventSource %q, want [!Ref EventSource]", identityEventsRule, got, source)
+	}
+	if got, want := at(doc, "Outputs", "EventBusArn", "Value"), "arn:aws:events:us-east-1:123456789012:event-bus/"+bus; got != want {
+		t.Errorf("output EventBusArn = %v with parameter EventBusName %q, want %s", got, bus, want)
 	}
 	detailTypes := strs(at(rule.EventPattern, "detail-type"))
 	for _, dt := range []string{provisioner.IdentityCreated, provisioner.IdentityDeleted} {
@@ -414,12 +425,12 @@ func TestIdentityEventsReachTheQueue(t *testing.T) {
 			t.Errorf("%s: pattern detail-type %v lacks %q", identityEventsRule, detailTypes, dt)
 		}
 	}
-	var targeted bool
+	var targets []string
 	for _, tg := range rule.Targets {
-		targeted = targeted || tg.Arn == identityQueue+".Arn"
+		targets = append(targets, tg.Arn)
 	}
-	if !targeted {
-		t.Errorf("%s: no target with Arn !GetAtt %s.Arn (targets %+v)", identityEventsRule, identityQueue, rule.Targets)
+	if !slices.Contains(targets, identityQueue+".Arn") {
+		t.Errorf("%s: no target with Arn !GetAtt %s.Arn (target ARNs %v)", identityEventsRule, identityQueue, targets)
 	}
 
 	qp, err := tmpl.GetSQSQueuePolicyWithName(identityQueuePolicy)
@@ -773,7 +784,7 @@ func TestTableInput(t *testing.T) {
 		t.Errorf("AttributeDefinitions = %v, want %v", attrs, want)
 	}
 	if in.ProvisionedThroughput != nil {
-		t.Errorf("ProvisionedThroughput = %+v on an on-demand table", in.ProvisionedThroughput)
+		t.Errorf("ProvisionedThroughput is set on an on-demand table")
 	}
 }
 

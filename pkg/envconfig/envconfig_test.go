@@ -1,0 +1,83 @@
+package envconfig
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(map[string]string{"TABLE_NAME": "t"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.AutoAttach || c.TombstoneTTL != DefaultTombstoneTTL || c.MaxBodyBytes != 0 || c.DefaultConfig.AccessTokenTTL != 2592000 {
+		t.Fatalf("defaults: %+v", c)
+	}
+}
+
+func TestLoadDefaultConfigUsesTheAPIsRules(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"TABLE_NAME":        "t",
+		"DEFAULT_UA_CONFIG": `{"accessTokenTTL": 3600, "accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`,
+		"AUTO_ATTACH":       "false",
+		"TOMBSTONE_TTL":     "48h",
+		"MAX_BODY_BYTES":    "4096",
+		"LOG_LEVEL":         "debug",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.DefaultConfig
+	if d.AccessTokenTTL != 3600 || d.AccessTokenMaxTTL != 2592000 || d.AccessTokenTrustedIPs[0].Address != "10.0.0.0" || *d.AccessTokenTrustedIPs[0].Prefix != 8 {
+		t.Fatalf("DEFAULT_UA_CONFIG not applied over Infisical's defaults: %+v", d)
+	}
+	if c.AutoAttach || c.TombstoneTTL != 48*time.Hour || c.MaxBodyBytes != 4096 || c.LogLevel.String() != "DEBUG" {
+		t.Fatalf("got %+v", c)
+	}
+}
+
+func TestLoadRejectsBadConfiguration(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"no table":         {map[string]string{}, "TABLE_NAME"},
+		"bad default json": {map[string]string{"TABLE_NAME": "t", "DEFAULT_UA_CONFIG": `{"accessTokenTTL":`}, "DEFAULT_UA_CONFIG"},
+		"bad default ip":   {map[string]string{"TABLE_NAME": "t", "DEFAULT_UA_CONFIG": `{"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8x"}]}`}, "The IP is not a valid"},
+		"default ttl>max":  {map[string]string{"TABLE_NAME": "t", "DEFAULT_UA_CONFIG": `{"accessTokenTTL":100,"accessTokenMaxTTL":50}`}, "cannot be greater"},
+		"auto attach":      {map[string]string{"TABLE_NAME": "t", "AUTO_ATTACH": "maybe"}, "AUTO_ATTACH"},
+		"tombstone":        {map[string]string{"TABLE_NAME": "t", "TOMBSTONE_TTL": "-1h"}, "TOMBSTONE_TTL"},
+		"body cap":         {map[string]string{"TABLE_NAME": "t", "MAX_BODY_BYTES": "lots"}, "MAX_BODY_BYTES"},
+		"log level":        {map[string]string{"TABLE_NAME": "t", "LOG_LEVEL": "chatty"}, "LOG_LEVEL"},
+	} {
+		if _, err := Load(env(tc.env)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error mentioning %s", name, err, tc.want)
+		}
+	}
+}
+
+func TestLoopbackEndpointsUseStaticCredentials(t *testing.T) {
+	for endpoint, want := range map[string]bool{
+		"http://127.0.0.1:8000": true, "http://localhost:4566": true, "http://[::1]:8000": true,
+		"https://dynamodb.us-east-1.amazonaws.com": false, "": false,
+	} {
+		if got := isLoopback(endpoint); got != want {
+			t.Errorf("isLoopback(%q) = %v", endpoint, got)
+		}
+	}
+}
+
+func TestAuthSecretFromEnvironmentForLocalUse(t *testing.T) {
+	c := Config{AuthSecret: "s"}
+	if b, err := c.LoadAuthSecret(t.Context(), LocalAWS()); err != nil || string(b) != "s" {
+		t.Fatalf("got %q, %v", b, err)
+	}
+	if _, err := (Config{}).LoadAuthSecret(t.Context(), LocalAWS()); err == nil {
+		t.Fatal("no secret configured, yet no error")
+	}
+}
