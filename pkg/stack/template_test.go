@@ -527,7 +527,7 @@ func TestAlarms(t *testing.T) {
 		}
 		for _, name := range append(dlq, api5xx...) {
 			if got := strs(at(raw(t, doc, name), "Properties", "AlarmActions")); !slices.Equal(got, tc.want) {
-				t.Errorf("%s with AlarmTopicArn %q: AlarmActions = %v, want %v", name, tc.params["AlarmTopicArn"], got, tc.want)
+				t.Errorf("%s with AlarmTopicArn %q: AlarmActions = %q, want %q", name, tc.params["AlarmTopicArn"], got, tc.want)
 			}
 		}
 	}
