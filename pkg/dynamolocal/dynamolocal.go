@@ -40,6 +40,7 @@ type Options struct {
 type Instance struct {
 	Endpoint string
 	cmd      *exec.Cmd
+	lifeline io.Closer
 	done     chan error
 }
 
@@ -73,16 +74,24 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		}
 		args = append(args, "-dbPath", dbPath, "-sharedDb")
 	}
-	cmd := exec.Command("java", args...)
+	// A shell watchdog holds java's lifetime to ours: it waits on a pipe
+	// from this process, and when that closes (on Stop, or because this
+	// process died, say a test binary that panicked) it stops java. No JVM
+	// is ever left behind.
+	cmd := exec.Command("sh", append([]string{"-c", `java "$@" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid`, "sh"}, args...)...)
 	cmd.Dir = filepath.Dir(jars[len(jars)-1])
 	cmd.Stdout, cmd.Stderr = o.Output, o.Output
+	lifeline, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
 	// Its own process group, so a Ctrl-C in the terminal reaches us first
 	// and we stop it in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting DynamoDB Local: %w", err)
 	}
-	inst := &Instance{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan error, 1)}
+	inst := &Instance{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, lifeline: lifeline, done: make(chan error, 1)}
 	go func() { inst.done <- cmd.Wait() }()
 	if err := inst.waitReady(ctx); err != nil {
 		inst.Stop()
@@ -117,10 +126,10 @@ func (i *Instance) waitReady(ctx context.Context) error {
 	}
 }
 
-// Stop terminates DynamoDB Local and waits for it, killing it if it does
-// not exit within five seconds.
+// Stop terminates DynamoDB Local and waits until java has exited, killing
+// it if it takes more than five seconds.
 func (i *Instance) Stop() {
-	_ = syscall.Kill(-i.cmd.Process.Pid, syscall.SIGTERM)
+	_ = i.lifeline.Close() // the watchdog sends SIGTERM and waits for java
 	select {
 	case <-i.done:
 	case <-time.After(5 * time.Second):
