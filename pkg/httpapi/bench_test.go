@@ -75,6 +75,43 @@ func BenchmarkAttach(b *testing.B) {
 	b.ReportMetric(float64(e.calls.Calls()["UpdateItem"])/n, "attach-ddb-calls")
 }
 
+// BenchmarkOperations runs attach, read, update and revoke on fresh
+// identities and reports each one's median latency and DynamoDB calls.
+func BenchmarkOperations(b *testing.B) {
+	e := newEnv(b)
+	tok := token(b, orgA, auth.OrgAdmin)
+	ops := []struct{ name, method, body string }{
+		{"attach", "POST", `{"accessTokenTTL":3600}`},
+		{"get", "GET", ""},
+		{"patch", "PATCH", `{"accessTokenTTL":60,"lockoutEnabled":false}`},
+		{"delete", "DELETE", ""},
+	}
+	ids := make([]string, b.N)
+	for i := range ids {
+		ids[i] = e.identity(orgA)
+	}
+	lat := make([][]time.Duration, len(ops))
+	calls := make([]int, len(ops))
+	b.ResetTimer()
+	for i := range b.N {
+		for j, op := range ops {
+			e.calls.Reset()
+			t0 := time.Now()
+			resp := e.do(op.method, path(ids[i]), tok, op.body)
+			lat[j] = append(lat[j], time.Since(t0))
+			calls[j] += e.calls.Total()
+			if resp.status() != 200 {
+				b.Fatalf("%s: %d %s", op.name, resp.status(), resp.rec.Body.String())
+			}
+		}
+	}
+	b.StopTimer()
+	for j, op := range ops {
+		b.ReportMetric(micros(percentile(lat[j], 50)), op.name+"-p50-µs")
+		b.ReportMetric(float64(calls[j])/float64(b.N), op.name+"-ddb-calls")
+	}
+}
+
 // BenchmarkDecodeSettings is the CPU-only part of an attach: the decoder
 // and validator on a full body.
 func BenchmarkDecodeSettings(b *testing.B) {
