@@ -50,10 +50,20 @@ func withDynamoDB(args []string) error {
 
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env, cmd.Stdin, cmd.Stdout, cmd.Stderr = env, os.Stdin, os.Stdout, os.Stderr
-	// The child shares our process group and gets a terminal's Ctrl-C by
-	// itself; we only have to survive it long enough to stop DynamoDB Local.
-	signal.Ignore(syscall.SIGINT)
-	err := cmd.Run()
+	// Pass SIGINT and SIGTERM on to the command and outlive it, so that
+	// DynamoDB Local is stopped after it, whoever sent the signal.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() {
+		for sig := range signals {
+			_ = cmd.Process.Signal(sig)
+		}
+	}()
+	err := cmd.Wait()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
 		return exitCode(exitErr.ExitCode())
