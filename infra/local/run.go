@@ -40,7 +40,6 @@ func run(args []string) error {
 // runStack runs the stack until ctx ends, printing progress and the
 // walkthrough to out.
 func runStack(ctx context.Context, out io.Writer) error {
-
 	secret, devSecretUsed := authSecret()
 	cfg, err := envconfig.Load(func(k string) string {
 		switch v := os.Getenv(k); {

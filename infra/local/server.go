@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
@@ -17,11 +18,20 @@ const eventsPath = "/_local/events"
 // maxEventsBody caps an injected batch; SQS caps a message at 256 KiB.
 const maxEventsBody = 1 << 20
 
-// newLocalHandler serves the API and, beside it, event injection.
+// newLocalHandler serves the API and, beside it, event injection. It
+// dispatches by hand: a ServeMux in front would answer unclean paths with
+// redirects before the API's own JSON errors could.
 func newLocalHandler(api http.Handler, prov *provisioner.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("/", api)
-	mux.HandleFunc("POST "+eventsPath, func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.TrimSuffix(r.URL.Path, "/") != eventsPath {
+			api.ServeHTTP(w, r)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			localError(w, http.StatusMethodNotAllowed, "POST one EventBridge event or a JSON array of them")
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
 		if err != nil {
 			localError(w, http.StatusRequestEntityTooLarge, "event batch is larger than 1 MiB")
@@ -35,7 +45,6 @@ func newLocalHandler(api http.Handler, prov *provisioner.Handler) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(resp)
 	})
-	return mux
 }
 
 // sqsBatch wraps one EventBridge event, or each element of a JSON array of

@@ -18,8 +18,6 @@ type exitCode int
 
 func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
-func asExit(err error, target *exitCode) bool { return errors.As(err, target) }
-
 // withDynamoDB runs a command with DYNAMODB_ENDPOINT pointing at a fresh
 // in-memory DynamoDB Local, which it stops afterwards whatever happens: one
 // JVM for the whole test run instead of one per package.

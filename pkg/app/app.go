@@ -39,7 +39,7 @@ func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler
 		Logger:       cfg.Logger(),
 	}
 	if cfg.AutoAttach {
-		h.Configs = &universalauth.Service{Defaults: cfg.DefaultConfig}
+		h.Defaults = &cfg.DefaultConfig
 	}
 	return h
 }

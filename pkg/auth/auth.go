@@ -105,10 +105,12 @@ func (v *Verifier) Verify(token string) (Actor, error) {
 	if c.Subject == "" {
 		return Actor{}, fmt.Errorf("%w: token has no sub claim", ErrInvalidToken)
 	}
-	if _, err := uuid.Parse(c.OrgID); err != nil {
+	org, err := uuid.Parse(c.OrgID)
+	if err != nil || len(c.OrgID) != 36 {
 		return Actor{}, fmt.Errorf("%w: token has no valid orgId claim", ErrInvalidToken)
 	}
-	return Actor{ID: c.Subject, OrgID: c.OrgID, Type: c.ActorType, Permissions: c.Permissions}, nil
+	// Stored org ids are lower case (universalauth.CanonicalID).
+	return Actor{ID: c.Subject, OrgID: org.String(), Type: c.ActorType, Permissions: c.Permissions}, nil
 }
 
 // Sign mints a token for c with secret. uauth itself never mints tokens in

@@ -52,8 +52,14 @@ func (s *Store) CreateConfig(ctx context.Context, orgID string, c universalauth.
 	cond := liveIn(orgID).And(expression.AttributeNotExists(expression.Name(attrConfig)))
 	_, err := s.update(ctx, c.IdentityID, update, cond, types.ReturnValueNone)
 	if old, failed := conditionFailed(err); failed {
-		if _, err := explain(old, orgID); err != nil {
+		item, err := explain(old, orgID)
+		if err != nil {
 			return err
+		}
+		// The SDK retries a request whose response was lost; if the first
+		// try committed, the configuration found is this very one.
+		if item.Config != nil && item.Config.ID == c.ID {
+			return nil
 		}
 		return universalauth.ErrAlreadyConfigured
 	}
@@ -136,7 +142,8 @@ func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID string) (uni
 
 // RecordIdentity writes a new identity, with c attached when c is not nil,
 // in one conditional put. A known identity is left as it is: the error is
-// universalauth.ErrIdentityExists, or ErrIdentityDeleted for a tombstone.
+// universalauth.ErrIdentityExists, ErrIdentityDeleted for a tombstone, or
+// ErrOrgMismatch if it was recorded in another organization.
 func (s *Store) RecordIdentity(ctx context.Context, id universalauth.Identity, c *universalauth.Config) error {
 	item := identityItem{
 		PK: identityPrefix + id.ID, SK: identitySK,
@@ -151,10 +158,14 @@ func (s *Store) RecordIdentity(ctx context.Context, id universalauth.Identity, c
 		if err := attributevalue.UnmarshalMap(old, &known); err != nil {
 			return fmt.Errorf("dynamostore: decode identity: %w", err)
 		}
-		if known.Deleted {
+		switch {
+		case known.OrgID != id.OrgID:
+			return universalauth.ErrOrgMismatch
+		case known.Deleted:
 			return universalauth.ErrIdentityDeleted
+		default:
+			return universalauth.ErrIdentityExists
 		}
-		return universalauth.ErrIdentityExists
 	}
 	if err != nil {
 		return fmt.Errorf("dynamostore: record identity: %w", err)
@@ -250,8 +261,11 @@ func explain(av map[string]types.AttributeValue, orgID string) (identityItem, er
 
 func decodeConfig(av map[string]types.AttributeValue, identityID string) (universalauth.Config, error) {
 	var item identityItem
-	if err := attributevalue.UnmarshalMap(av, &item); err != nil || item.Config == nil {
-		return universalauth.Config{}, fmt.Errorf("dynamostore: decode configuration: %v", err)
+	if err := attributevalue.UnmarshalMap(av, &item); err != nil {
+		return universalauth.Config{}, fmt.Errorf("dynamostore: decode configuration: %w", err)
+	}
+	if item.Config == nil { // the condition required one: unreachable
+		return universalauth.Config{}, errors.New("dynamostore: item has no configuration")
 	}
 	return item.Config.config(identityID), nil
 }

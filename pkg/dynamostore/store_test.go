@@ -52,7 +52,7 @@ func rawItem(t *testing.T, s *dynamostore.Store, db *dynamodb.Client, id string)
 }
 
 func newConfig(t *testing.T, identityID string) universalauth.Config {
-	c, err := universalauth.NewService(nil).NewConfig(identityID, universalauth.Settings{})
+	c, err := universalauth.NewConfig(universalauth.InfisicalDefaults(), identityID, universalauth.Settings{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -94,19 +94,21 @@ type Counter struct {
 	calls map[string]int
 }
 
-// Option installs the counter on a client: pass it to Client.
+// Option installs the counter on a client: pass it to Client. It counts at
+// the end of the finalize step, after the SDK's retry middleware, so every
+// attempt that goes on the wire is a call.
 func (c *Counter) Option(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("uauthCallCounter",
-			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("uauthCallCounter",
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				c.mu.Lock()
 				if c.calls == nil {
 					c.calls = map[string]int{}
 				}
 				c.calls[awsmiddleware.GetOperationName(ctx)]++
 				c.mu.Unlock()
-				return next.HandleInitialize(ctx, in)
-			}), middleware.Before)
+				return next.HandleFinalize(ctx, in)
+			}), middleware.After)
 	})
 }
 

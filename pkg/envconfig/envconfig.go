@@ -23,9 +23,10 @@ import (
 	"github.com/uauth/uauth/pkg/universalauth"
 )
 
-// DefaultTombstoneTTL outlives SQS's longest retention (14 days), so no
-// create still queued can resurrect a deleted identity.
-const DefaultTombstoneTTL = 15 * 24 * time.Hour
+// DefaultTombstoneTTL outlives any event still on its way: SQS keeps a
+// message at most 14 days, and EventBridge retries delivery for up to 24
+// hours before that. Tombstones are tiny, so the margin is generous.
+const DefaultTombstoneTTL = 30 * 24 * time.Hour
 
 // Config is the environment of both functions.
 type Config struct {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -77,7 +79,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Header().Set("X-Request-Id", id)
 	defer func() {
 		if v := recover(); v != nil {
-			log.ErrorContext(r.Context(), "panic", slog.Any("panic", v))
+			log.ErrorContext(r.Context(), "panic", slog.Any("panic", v), slog.String("stack", string(debug.Stack())))
 			if rec.status == 0 {
 				h.writeError(rec, r, errInternal)
 			}
@@ -86,19 +88,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000))
 	}()
+	// ServeMux answers a path that is not in clean form ("//x", "/a/../b")
+	// with a redirect page; none of ours is, so it is simply not found.
+	if r.URL.Path == "" || path.Clean(r.URL.Path) != r.URL.Path {
+		h.writeError(rec, r, errRouteNotFound)
+		return
+	}
 	h.mux.ServeHTTP(rec, r)
+}
+
+// configPermissions is the permission each method of the configuration
+// resource requires.
+var configPermissions = map[string]string{
+	http.MethodPost:   auth.IdentityEditAuth,
+	http.MethodGet:    auth.IdentityRead,
+	http.MethodPatch:  auth.IdentityEditAuth,
+	http.MethodDelete: auth.IdentityRevokeAuth,
 }
 
 // config serves the configuration resource. Checks run in the contract's
 // order, cheapest first, so that a refused request never reaches the
 // database: token, permission, schema, semantics, then the write.
 func (h *handler) config(w http.ResponseWriter, r *http.Request) {
-	perm, ok := map[string]string{
-		http.MethodPost:   auth.IdentityEditAuth,
-		http.MethodGet:    auth.IdentityRead,
-		http.MethodPatch:  auth.IdentityEditAuth,
-		http.MethodDelete: auth.IdentityRevokeAuth,
-	}[r.Method]
+	perm, ok := configPermissions[r.Method]
 	if !ok {
 		w.Header().Set("Allow", "GET, POST, PATCH, DELETE")
 		h.writeError(w, r, errMethodNotAllowed)
@@ -112,8 +124,8 @@ func (h *handler) config(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	identityID := r.PathValue("identityId")
-	if !universalauth.IsUUID(identityID) {
+	identityID, ok := universalauth.CanonicalID(r.PathValue("identityId"))
+	if !ok {
 		h.writeError(w, r, universalauth.Invalid("identityId", "must be a UUID"))
 		return
 	}

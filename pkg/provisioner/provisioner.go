@@ -42,10 +42,10 @@ type Detail struct {
 // Handler consumes SQS batches of identity events.
 type Handler struct {
 	Store Store
-	// Configs builds the configuration attached on create (fresh ids over
-	// its Defaults). Nil switches auto-attach off: identities are recorded
-	// and nothing is attached.
-	Configs      *universalauth.Service
+	// Defaults is the configuration attached on create (with fresh ids).
+	// Nil switches auto-attach off: identities are recorded, nothing is
+	// attached.
+	Defaults     *universalauth.Config
 	TombstoneTTL time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
@@ -91,8 +91,8 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, rec events.SQSM
 	case IdentityCreated:
 		id := universalauth.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, CreatedAt: at}
 		var c *universalauth.Config
-		if h.Configs != nil {
-			cfg, err := h.Configs.NewConfig(d.IdentityID, universalauth.Settings{})
+		if h.Defaults != nil {
+			cfg, err := universalauth.NewConfig(*h.Defaults, d.IdentityID, universalauth.Settings{}, h.now())
 			if err != nil {
 				return fmt.Errorf("%w: default configuration: %w", errPoison, err)
 			}
@@ -101,6 +101,8 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, rec events.SQSM
 		switch err := h.Store.RecordIdentity(ctx, id, c); {
 		case errors.Is(err, universalauth.ErrIdentityExists), errors.Is(err, universalauth.ErrIdentityDeleted):
 			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
+		case errors.Is(err, universalauth.ErrOrgMismatch):
+			return fmt.Errorf("%w: %w", errPoison, err)
 		case err != nil:
 			return err
 		default:
@@ -121,7 +123,7 @@ func (h *Handler) process(ctx context.Context, log *slog.Logger, rec events.SQSM
 
 // Decode parses and validates one SQS body: an EventBridge event of a
 // handled detail-type whose detail names the identity and organization by
-// UUID.
+// UUID, which it returns in canonical form.
 func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	var ev events.EventBridgeEvent
 	var d Detail
@@ -134,9 +136,12 @@ func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return ev, d, fmt.Errorf("detail is not an identity: %w", err)
 	}
-	if !universalauth.IsUUID(d.IdentityID) || !universalauth.IsUUID(d.OrgID) {
+	identityID, ok1 := universalauth.CanonicalID(d.IdentityID)
+	orgID, ok2 := universalauth.CanonicalID(d.OrgID)
+	if !ok1 || !ok2 {
 		return ev, d, errors.New("detail.identityId and detail.orgId must be UUIDs")
 	}
+	d.IdentityID, d.OrgID = identityID, orgID
 	return ev, d, nil
 }
 

@@ -38,7 +38,7 @@ func newEnv(t *testing.T, autoAttach bool) *env {
 	if autoAttach {
 		defaults := universalauth.InfisicalDefaults()
 		defaults.AccessTokenTTL = 600
-		e.h.Configs = &universalauth.Service{Defaults: defaults}
+		e.h.Defaults = &defaults
 	}
 	return e
 }
@@ -85,7 +85,7 @@ func TestCreatedRecordsAndAttachesTheDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.AccessTokenTTL != 600 || c.AccessTokenMaxTTL != 2592000 || !c.LockoutEnabled || c.IdentityID != id || !universalauth.IsUUID(c.ClientID) {
+	if c.AccessTokenTTL != 600 || c.AccessTokenMaxTTL != 2592000 || !c.LockoutEnabled || c.IdentityID != id || !isUUID(c.ClientID) {
 		t.Fatalf("attached %+v, want the deployment's defaults", c)
 	}
 	// The identity is in its org only.
@@ -241,4 +241,9 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("after %s: %v, want %v", name, err, want)
 		}
 	}
+}
+
+func isUUID(s string) bool {
+	_, ok := universalauth.CanonicalID(s)
+	return ok
 }

@@ -47,8 +47,9 @@ var ipListRules = []struct {
 // the semantics of the trusted IPs (ErrInvalidIP). Unknown fields and null
 // values are ignored, and an empty body is an empty object.
 //
-// If the body carries "identityId" it must equal identityID; pass "" where
-// no identity is in scope (the deployment's default configuration).
+// If the body carries "identityId" it must be the same UUID as identityID
+// (canonical, see CanonicalID); pass "" where no identity is in scope (the
+// deployment's default configuration).
 func DecodeSettings(body []byte, identityID string) (Settings, error) {
 	var s Settings
 	fields, err := decodeObject(body)
@@ -149,7 +150,7 @@ func identityIssues(fields map[string]json.RawMessage, identityID string) []Issu
 	if json.Unmarshal(raw, &got) != nil {
 		return []Issue{{"identityId", "expected a string, got " + jsonKind(raw)}}
 	}
-	if got != identityID {
+	if id, _ := CanonicalID(got); id != identityID {
 		return []Issue{{"identityId", "does not match the identity id in the path"}}
 	}
 	return nil

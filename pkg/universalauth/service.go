@@ -28,12 +28,10 @@ type Store interface {
 // Service applies the Universal Auth rules on top of a Store.
 type Service struct {
 	Store Store
-	// Defaults fills the fields an attach leaves out. Only its settable
-	// fields matter: ids and timestamps are assigned by the service.
+	// Defaults fills the fields an attach leaves out.
 	Defaults Config
-	// Now and NewID are the clock and id source; nil means the real ones.
-	Now   func() time.Time
-	NewID func() string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // NewService returns a Service with Infisical's defaults.
@@ -43,7 +41,7 @@ func NewService(store Store) *Service {
 
 // Attach builds a configuration from s over the defaults and attaches it.
 func (svc *Service) Attach(ctx context.Context, orgID, identityID string, s Settings) (Config, error) {
-	c, err := svc.NewConfig(identityID, s)
+	c, err := NewConfig(svc.Defaults, identityID, s, svc.now())
 	if err != nil {
 		return Config{}, err
 	}
@@ -54,14 +52,15 @@ func (svc *Service) Attach(ctx context.Context, orgID, identityID string, s Sett
 }
 
 // NewConfig builds, without storing it, the configuration that attaching s
-// to identityID would create: fresh id and client id, timestamps set.
-func (svc *Service) NewConfig(identityID string, s Settings) (Config, error) {
-	c := s.Apply(svc.Defaults)
+// to identityID creates: s over defaults (whose ids and timestamps are
+// ignored), a fresh id and client id, and both timestamps at now.
+func NewConfig(defaults Config, identityID string, s Settings, now time.Time) (Config, error) {
+	c := s.Apply(defaults)
 	if err := CheckTTL(c.AccessTokenTTL, c.AccessTokenMaxTTL); err != nil {
 		return Config{}, err
 	}
-	now := svc.now()
-	c.ID, c.ClientID, c.IdentityID = svc.newID(), svc.newID(), identityID
+	now = wireTime(now)
+	c.ID, c.ClientID, c.IdentityID = uuid.NewString(), uuid.NewString(), identityID
 	c.CreatedAt, c.UpdatedAt = now, now
 	return c, nil
 }
@@ -87,28 +86,29 @@ func (svc *Service) Revoke(ctx context.Context, orgID, identityID string) (Confi
 	return svc.Store.DeleteConfig(ctx, orgID, identityID)
 }
 
-// now is millisecond-precise, the precision of the wire format.
 func (svc *Service) now() time.Time {
 	if svc.Now != nil {
-		return svc.Now().UTC().Truncate(time.Millisecond)
+		return wireTime(svc.Now())
 	}
-	return time.Now().UTC().Truncate(time.Millisecond)
+	return wireTime(time.Now())
 }
 
-func (svc *Service) newID() string {
-	if svc.NewID != nil {
-		return svc.NewID()
-	}
-	return uuid.NewString()
-}
+// wireTime is t in UTC at millisecond precision, the precision of the wire
+// format, so that what is stored is exactly what clients see.
+func wireTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// IsUUID reports whether s is a UUID in its canonical 36-character form.
-func IsUUID(s string) bool {
+// CanonicalID returns the lower-case form of a UUID given in its
+// 36-character form (in any case), and false for anything else. IDs are
+// DynamoDB keys, so each must have exactly one spelling.
+func CanonicalID(s string) (string, bool) {
 	if len(s) != 36 {
-		return false
+		return "", false
 	}
-	_, err := uuid.Parse(s)
-	return err == nil
+	u, err := uuid.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
 }
 
 // Identity is a machine identity as the provisioner records it.
