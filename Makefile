@@ -10,7 +10,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
-.PHONY: help deps java run token test vet fuzz bench build deploy clean \
+.PHONY: help deps java run token test test-go vet fuzz fuzz-targets bench build deploy clean \
         build-ApiFunction build-ProvisionerFunction
 
 help: ## list the targets
@@ -46,13 +46,27 @@ vet: ## gofmt check and go vet
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps vet $(LOCAL) ## vet, then every test with -race against one DynamoDB Local, then a short fuzz run
-	$(LOCAL) with-dynamodb -- $(GO) test -race -count=1 ./...
-	$(MAKE) --no-print-directory fuzz
+test: deps vet $(LOCAL) ## vet, the Lambda build, every test with -race against one DynamoDB Local, then a short fuzz run
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o /dev/null ./functions/api
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o /dev/null ./functions/provisioner
+	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory test-go fuzz-targets
 
-fuzz: ## fuzz the request decoder and the IP parser for FUZZTIME (5s) each
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeSettings$$' -fuzztime $(FUZZTIME) ./pkg/universalauth
-	$(GO) test -run '^$$' -fuzz '^FuzzParseTrustedIP$$' -fuzztime $(FUZZTIME) ./pkg/universalauth
+test-go:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target runs from its seed corpus in every go test; here they
+# also explore for FUZZTIME. A failing input lands in testdata/fuzz/.
+FUZZ_TARGETS := FuzzDecodeSettings:./pkg/universalauth FuzzParseTrustedIP:./pkg/universalauth \
+                FuzzVerify:./pkg/auth FuzzDecode:./pkg/provisioner FuzzHandler:./pkg/httpapi
+
+fuzz: $(LOCAL) ## fuzz the decoders, the IP parser, token verification and the handler, FUZZTIME (5s) each
+	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory fuzz-targets
+
+fuzz-targets:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} ($${t#*:})"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
+	done
 
 bench: deps $(LOCAL) ## attach latency vs a bare PutItem, allocations and DynamoDB calls per operation
 	$(LOCAL) with-dynamodb -- $(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./pkg/httpapi

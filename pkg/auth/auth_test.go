@@ -105,3 +105,27 @@ func TestNewVerifierRefusesEmptySecret(t *testing.T) {
 		t.Fatal("empty secret accepted")
 	}
 }
+
+// FuzzVerify: any string is either a valid token or ErrInvalidToken, and
+// never a panic.
+func FuzzVerify(f *testing.F) {
+	v, _ := NewVerifier(secret)
+	good, _ := Sign(secret, claims(nil))
+	f.Add(good)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Add(good[:len(good)-2])
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.")
+	f.Fuzz(func(t *testing.T, token string) {
+		actor, err := v.Verify(token)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error %v is not ErrInvalidToken", err)
+			}
+			return
+		}
+		if actor.ID == "" || len(actor.OrgID) != 36 {
+			t.Fatalf("accepted %q as %+v", token, actor)
+		}
+	})
+}

@@ -3,8 +3,12 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"os"
 	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -164,5 +168,59 @@ func TestEnsureTableIsIdempotentAndEnablesTTL(t *testing.T) {
 	}
 	if d := out.TimeToLiveDescription; d.TimeToLiveStatus != types.TimeToLiveStatusEnabled || aws.ToString(d.AttributeName) != dynamostore.AttrExpiresAt {
 		t.Fatalf("TTL = %+v", d)
+	}
+}
+
+// lossyTransport delivers every request to DynamoDB Local but, once,
+// replaces the response to a committed UpdateItem with a retryable 500:
+// what a response lost on the network looks like to the SDK.
+type lossyTransport struct {
+	dropped atomic.Bool
+}
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil || !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") || !l.dropped.CompareAndSwap(false, true) {
+		return resp, err
+	}
+	resp.Body.Close()
+	return &http.Response{
+		StatusCode: http.StatusInternalServerError, Request: r,
+		Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+		Body:   io.NopCloser(strings.NewReader(`{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"response lost"}`)),
+	}, nil
+}
+
+func TestAttachSurvivesARetryAfterCommit(t *testing.T) {
+	calls := &dynamotest.Counter{}
+	db := dynamotest.Client(t, calls.Option, func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: &lossyTransport{}}
+	})
+	s := dynamostore.New(db, dynamotest.NewTable(t))
+	id := uuid.NewString()
+	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	c := newConfig(t, id)
+	if err := s.CreateConfig(ctx, org, c); err != nil {
+		t.Fatalf("attach whose first response was lost: %v, want success", err)
+	}
+	if n := calls.Calls()["UpdateItem"]; n != 2 {
+		t.Fatalf("UpdateItem went out %d times, want 2 (the lost one and the retry)", n)
+	}
+	// A different attach still finds the identity configured.
+	if err := s.CreateConfig(ctx, org, newConfig(t, id)); !errors.Is(err, universalauth.ErrAlreadyConfigured) {
+		t.Fatalf("second attach: %v, want ErrAlreadyConfigured", err)
+	}
+}
+
+func TestRecordIdentityInAnotherOrg(t *testing.T) {
+	s, _ := newStore(t)
+	id := uuid.NewString()
+	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: otherOrg, CreatedAt: time.Now()}, nil); !errors.Is(err, universalauth.ErrOrgMismatch) {
+		t.Fatalf("got %v, want ErrOrgMismatch", err)
 	}
 }

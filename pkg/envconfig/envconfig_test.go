@@ -1,9 +1,14 @@
 package envconfig
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 )
 
 func env(m map[string]string) func(string) string {
@@ -79,5 +84,44 @@ func TestAuthSecretFromEnvironmentForLocalUse(t *testing.T) {
 	}
 	if _, err := (Config{}).LoadAuthSecret(t.Context(), LocalAWS()); err == nil {
 		t.Fatal("no secret configured, yet no error")
+	}
+}
+
+// fakeSecretsManager answers GetSecretValue as Secrets Manager's JSON
+// protocol does, so the Lambda path of LoadAuthSecret runs through the
+// real SDK client.
+func fakeSecretsManager(t *testing.T, status int, body string) aws.Config {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if got := r.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
+			t.Errorf("X-Amz-Target = %q", got)
+		}
+		var in struct{ SecretId string }
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		if in.SecretId != "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key" {
+			t.Errorf("SecretId = %q", in.SecretId)
+		}
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := LocalAWS()
+	cfg.BaseEndpoint = aws.String(srv.URL)
+	cfg.RetryMaxAttempts = 1
+	return cfg
+}
+
+func TestAuthSecretFromSecretsManager(t *testing.T) {
+	c := Config{AuthSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key", AuthSecret: "ignored"}
+	got, err := c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 200, `{"Name":"uauth-key","SecretString":"s3cr3t"}`))
+	if err != nil || string(got) != "s3cr3t" {
+		t.Fatalf("got %q, %v; want the secret's string", got, err)
+	}
+	if _, err := c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 200, `{"Name":"uauth-key","SecretBinary":"AAEC"}`)); err == nil {
+		t.Fatal("a binary-only secret was accepted")
+	}
+	_, err = c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 400, `{"__type":"AccessDeniedException","message":"no"}`))
+	if err == nil || !strings.Contains(err.Error(), "AUTH_SECRET_ARN") {
+		t.Fatalf("got %v, want an error naming AUTH_SECRET_ARN", err)
 	}
 }

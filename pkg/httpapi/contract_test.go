@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -147,19 +148,20 @@ func TestRefusals(t *testing.T) {
 		dbCalls               int // DynamoDB calls the refusal may make
 	}{
 		{"no token", "POST", bare, "", `{}`, 401, "UnauthorizedError", "Token missing", 0},
-		{"garbage token", "POST", bare, "garbage", `{}`, 403, "TokenError", "", 0},
-		{"token without exp", "POST", bare, noExp, `{}`, 403, "TokenError", "", 0},
-		{"expired token", "POST", bare, expired, `{}`, 403, "TokenError", "", 0},
-		{"wrong secret", "POST", bare, wrongSecret, `{}`, 403, "TokenError", "", 0},
-		{"alg none", "POST", bare, algNone, `{}`, 403, "TokenError", "", 0},
-		{"HS512 when HS256 is configured", "POST", bare, hs512, `{}`, 403, "TokenError", "", 0},
-		{"token without orgId", "POST", bare, noOrg, `{}`, 403, "TokenError", "", 0},
-		{"another org's admin", "POST", bare, token(t, orgB, auth.OrgAdmin), `{}`, 404, "NotFound", "", 1},
-		{"read-only token attaches", "POST", bare, token(t, orgA, auth.IdentityRead), `{}`, 403, "PermissionDenied", "", 0},
-		{"edit token revokes", "DELETE", configured, token(t, orgA, auth.IdentityEditAuth), ``, 403, "PermissionDenied", "", 0},
-		{"revoke token reads", "GET", configured, token(t, orgA, auth.IdentityRevokeAuth), ``, 403, "PermissionDenied", "", 0},
-		{"no permissions", "PATCH", configured, token(t, orgA), `{}`, 403, "PermissionDenied", "", 0},
+		{"garbage token", "POST", bare, "garbage", `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"token without exp", "POST", bare, noExp, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"expired token", "POST", bare, expired, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"wrong secret", "POST", bare, wrongSecret, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"alg none", "POST", bare, algNone, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"HS512 when HS256 is configured", "POST", bare, hs512, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"token without orgId", "POST", bare, noOrg, `{}`, 403, "TokenError", "Invalid token: *", 0},
+		{"another org's admin", "POST", bare, token(t, orgB, auth.OrgAdmin), `{}`, 404, "NotFound", "Identity not found", 1},
+		{"read-only token attaches", "POST", bare, token(t, orgA, auth.IdentityRead), `{}`, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"edit token revokes", "DELETE", configured, token(t, orgA, auth.IdentityEditAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"revoke token reads", "GET", configured, token(t, orgA, auth.IdentityRevokeAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"no permissions", "PATCH", configured, token(t, orgA), `{}`, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
 		{"path id not a uuid", "POST", "not-a-uuid", admin, `{}`, 422, "ValidationFailure", "", 0},
+		{"path id in braces", "POST", "{" + bare + "}", admin, `{}`, 422, "ValidationFailure", "", 0},
 		{"malformed JSON", "POST", bare, admin, `{"accessTokenTTL":`, 422, "ValidationFailure", "", 0},
 		{"wrong type", "POST", bare, admin, `{"accessTokenTTL":"3600"}`, 422, "ValidationFailure", "", 0},
 		{"out of range", "POST", bare, admin, `{"lockoutThreshold":31}`, 422, "ValidationFailure", "", 0},
@@ -173,11 +175,11 @@ func TestRefusals(t *testing.T) {
 		{"TTL above max", "POST", bare, admin, `{"accessTokenTTL":7201,"accessTokenMaxTTL":7200}`, 400, "BadRequest", "Access token TTL cannot be greater than max TTL", 0},
 		{"TTL above default max", "POST", bare, admin, `{"accessTokenTTL":2592001}`, 400, "BadRequest", "Access token TTL cannot be greater than max TTL", 0},
 		{"already configured", "POST", configured, admin, `{}`, 400, "BadRequest", "Failed to add universal auth to already configured identity", 1},
-		{"unknown identity", "POST", uuid.NewString(), admin, `{}`, 404, "NotFound", "", 1},
-		{"another org's identity: attach", "POST", foreign, admin, `{}`, 404, "NotFound", "", 1},
-		{"another org's identity: read", "GET", foreign, admin, ``, 404, "NotFound", "", 1},
-		{"another org's identity: update", "PATCH", foreign, admin, `{"accessTokenTTL":60}`, 404, "NotFound", "", 1},
-		{"another org's identity: revoke", "DELETE", foreign, admin, ``, 404, "NotFound", "", 1},
+		{"unknown identity", "POST", uuid.NewString(), admin, `{}`, 404, "NotFound", "Identity not found", 1},
+		{"another org's identity: attach", "POST", foreign, admin, `{}`, 404, "NotFound", "Identity not found", 1},
+		{"another org's identity: read", "GET", foreign, admin, ``, 404, "NotFound", "Identity not found", 1},
+		{"another org's identity: update", "PATCH", foreign, admin, `{"accessTokenTTL":60}`, 404, "NotFound", "Identity not found", 1},
+		{"another org's identity: revoke", "DELETE", foreign, admin, ``, 404, "NotFound", "Identity not found", 1},
 		{"read without configuration", "GET", bare, admin, ``, 400, "BadRequest", "The identity does not have universal auth", 1},
 		{"update without configuration", "PATCH", bare, admin, `{}`, 400, "BadRequest", "The identity does not have universal auth", 1},
 		{"revoke without configuration", "DELETE", bare, admin, ``, 400, "BadRequest", "The identity does not have universal auth", 1},
@@ -397,4 +399,57 @@ func TestLogsCarryTheRequestID(t *testing.T) {
 func isUUID(s string) bool {
 	_, err := uuid.Parse(s)
 	return err == nil && len(s) == 36
+}
+
+func TestIDsAreCaseInsensitive(t *testing.T) {
+	e := newEnv(t)
+	id := e.identity(orgA)
+	tok := token(t, orgA, auth.OrgAdmin)
+	upper := strings.ToUpper(id)
+	c := e.do("POST", path(upper), tok, `{"identityId":"`+upper+`"}`).config()
+	if c["identityId"] != id {
+		t.Fatalf("identityId = %v, want the canonical %s", c["identityId"], id)
+	}
+	e.do("GET", path(upper), tok, "").config()
+	e.do("DELETE", path(id), tok, `{"identityId":"`+upper+`"}`).config()
+}
+
+func TestUncleanPathsAreJSON404s(t *testing.T) {
+	e := newEnv(t)
+	id := e.identity(orgA)
+	tok := token(t, orgA, auth.OrgAdmin)
+	for _, p := range []string{
+		"/api/v1/auth/universal-auth/identities/./" + id,
+		"/api/v1/auth/universal-auth/x/../identities/" + id,
+		"//api/v1/auth/universal-auth/identities/" + id,
+		"/api/v1/auth/universal-auth/identities/" + id + "//",
+	} {
+		e.do("GET", p, tok, "").expectError(404, "NotFound", "Route not found")
+	}
+}
+
+// TestAttachRacesIdentityDeletion: attaches running alongside the
+// identity's deletion either land before it, and are removed with it, or
+// find the tombstone. No configuration survives the identity.
+func TestAttachRacesIdentityDeletion(t *testing.T) {
+	e := newEnv(t)
+	id := e.identity(orgA)
+	tok := token(t, orgA, auth.IdentityEditAuth)
+	deleted := make(chan error, 1)
+	statuses := parallel(50, func(i int) *response {
+		if i == 25 {
+			deleted <- e.store.DeleteIdentity(context.Background(), id, orgA, time.Now(), time.Now().Add(time.Hour))
+		}
+		return e.do("POST", path(id), tok, `{}`)
+	})
+	if err := <-deleted; err != nil {
+		t.Fatal(err)
+	}
+	if statuses[200] > 1 || statuses[200]+statuses[400]+statuses[404] != 50 {
+		t.Fatalf("statuses = %v, want at most one 200 and the rest 400 or 404", statuses)
+	}
+	if item := e.item(id); strings.Contains(item, `"ua"`) || !strings.Contains(item, `"deleted"`) {
+		t.Fatalf("after the race the item is %s, want a tombstone without configuration", item)
+	}
+	e.do("GET", path(id), token(t, orgA, auth.IdentityRead), "").expectError(404, "NotFound", "Identity not found")
 }

@@ -1,6 +1,7 @@
 package provisioner_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,29 +162,59 @@ func TestDeleteFromAnotherOrgIsPoison(t *testing.T) {
 
 func TestPoisonRecordFailsAloneAndWritesNothing(t *testing.T) {
 	e := newEnv(t, true)
-	a, b := uuid.NewString(), uuid.NewString()
+	logs := &bytes.Buffer{}
+	e.h.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	someID := uuid.NewString()
 	poison := []string{
 		`not json`,
 		`{"detail-type":"Identity Created","detail":{"identityId":"not-a-uuid","orgId":"` + org + `"}}`,
 		`{"detail-type":"Identity Created"}`,
-		`{"detail-type":"Identity Renamed","detail":{"identityId":"` + a + `","orgId":"` + org + `"}}`,
-		`{"detail-type":"Identity Created","detail":{"identityId":"` + a + `","orgId":5}}`,
-		`{"detail-type":"Identity Created","time":"yesterday","detail":{"identityId":"` + a + `","orgId":"` + org + `"}}`,
+		`{"detail-type":"Identity Renamed","detail":{"identityId":"` + someID + `","orgId":"` + org + `"}}`,
+		`{"detail-type":"Identity Created","detail":{"identityId":"` + someID + `","orgId":5}}`,
+		`{"detail-type":"Identity Created","time":"yesterday","detail":{"identityId":"` + someID + `","orgId":"` + org + `"}}`,
 	}
 	for _, p := range poison {
+		logs.Reset()
 		e.calls.Reset()
+		a, b := uuid.NewString(), uuid.NewString()
 		failed := e.deliver(event(provisioner.IdentityCreated, a, org), p, event(provisioner.IdentityCreated, b, org))
 		if !reflect.DeepEqual(failed, []string{"m1"}) {
 			t.Errorf("%s: failed = %v, want only the poison record m1", p, failed)
 		}
-		if n := e.calls.Calls()["PutItem"]; n != 2 {
-			t.Errorf("%s: %d writes, want 2 (the good records only)", p, n)
+		if n := e.calls.Total(); n != 2 {
+			t.Errorf("%s: %d DynamoDB calls, want 2 (the good records only)", p, n)
+		}
+		for _, id := range []string{a, b} {
+			if _, err := e.config(id); err != nil {
+				t.Errorf("%s: good record %s not applied: %v", p, id, err)
+			}
+		}
+		if !strings.Contains(logs.String(), `"level":"ERROR","msg":"poison record","messageId":"m1"`) {
+			t.Errorf("%s: poison record not logged at error level with its message id:\n%s", p, logs.String())
 		}
 	}
-	for _, id := range []string{a, b} {
-		if _, err := e.config(id); err != nil {
-			t.Errorf("good record %s not applied: %v", id, err)
-		}
+	if _, err := e.config(someID); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		t.Errorf("a poison record wrote its identity: %v", err)
+	}
+}
+
+func TestCreateInAnotherOrgIsPoison(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	e.deliver(event(provisioner.IdentityCreated, id, org))
+	if failed := e.deliver(event(provisioner.IdentityCreated, id, "22222222-2222-4222-8222-222222222222")); !reflect.DeepEqual(failed, []string{"m0"}) {
+		t.Fatalf("failed = %v, want [m0]", failed)
+	}
+}
+
+func TestUpperCaseIDsAreCanonicalized(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	if failed := e.deliver(event(provisioner.IdentityCreated, strings.ToUpper(id), strings.ToUpper(org))); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if _, err := e.config(id); err != nil {
+		t.Fatalf("identity not found under its canonical id: %v", err)
 	}
 }
 
@@ -246,4 +278,27 @@ func TestSampleEvents(t *testing.T) {
 func isUUID(s string) bool {
 	_, ok := universalauth.CanonicalID(s)
 	return ok
+}
+
+// FuzzDecode: any SQS body is either an identity event with canonical ids
+// or an error, never a panic.
+func FuzzDecode(f *testing.F) {
+	f.Add(event(provisioner.IdentityCreated, "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45", org))
+	f.Add(event(provisioner.IdentityDeleted, "8C1F4B8E-5D2A-4B7E-9F3C-2A6D1E0B7C45", org))
+	f.Add(`{"detail-type":"Identity Created","detail":null}`)
+	f.Add(`[]`)
+	f.Fuzz(func(t *testing.T, body string) {
+		ev, d, err := provisioner.Decode([]byte(body))
+		if err != nil {
+			return
+		}
+		if ev.DetailType != provisioner.IdentityCreated && ev.DetailType != provisioner.IdentityDeleted {
+			t.Fatalf("accepted detail-type %q", ev.DetailType)
+		}
+		for _, id := range []string{d.IdentityID, d.OrgID} {
+			if c, ok := universalauth.CanonicalID(id); !ok || c != id {
+				t.Fatalf("accepted non-canonical id %q", id)
+			}
+		}
+	})
 }

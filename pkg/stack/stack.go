@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -33,12 +34,17 @@ const TableLogicalID = "Table"
 //     to a pseudo parameter: a fixed example (us-east-1, 123456789012, aws);
 //   - Fn::GetAtt: "LogicalID.Attribute", e.g. "Table.Arn";
 //   - Fn::Sub: the string with those substituted;
+//   - Fn::Split and Fn::Select: as CloudFormation evaluates them;
 //   - Fn::If: nil, as conditions are not evaluated.
 //
-// goformation v7.14.9 lags SAM in two places, which Parse bridges: it calls
-// HttpApi's AccessLogSettings "AccessLogSetting", and its SQS event lacks
+// goformation v7.14.9 lags SAM in three places, which Parse bridges: it calls
+// HttpApi's AccessLogSettings "AccessLogSetting"; its SQS event lacks
 // FunctionResponseTypes and the like, which Parse drops so that the rest of
-// the event still decodes.
+// the event still decodes; and its Function lacks LoggingConfig, which Parse
+// drops so that the function decodes at all. Read those from the template
+// itself (see resolved).
+//
+// Each call parses afresh and returns a template of the caller's own.
 func Parse() (*cloudformation.Template, error) {
 	doc, err := resolved()
 	if err != nil {
@@ -147,7 +153,11 @@ func TTLAttribute() (string, error) {
 	return *ttl.AttributeName, nil
 }
 
-func templateTable() (*cfndynamodb.Table, error) {
+// templateTable is the template's table, parsed once: the template is
+// embedded, so it cannot change at run time, and the tests build a table from
+// it for every test. The table is shared: read it, never change it, and copy
+// what the callers get.
+var templateTable = sync.OnceValues(func() (*cfndynamodb.Table, error) {
 	t, err := Parse()
 	if err != nil {
 		return nil, err
@@ -157,7 +167,7 @@ func templateTable() (*cfndynamodb.Table, error) {
 		return nil, fmt.Errorf("template.yaml: %w", err)
 	}
 	return table, nil
-}
+})
 
 func keySchema(in []cfndynamodb.Table_KeySchema) ([]types.KeySchemaElement, error) {
 	var out []types.KeySchemaElement
@@ -176,7 +186,7 @@ func projection(p *cfndynamodb.Table_Projection) *types.Projection {
 	if p == nil {
 		return &types.Projection{ProjectionType: types.ProjectionTypeAll}
 	}
-	out := &types.Projection{NonKeyAttributes: p.NonKeyAttributes, ProjectionType: types.ProjectionTypeAll}
+	out := &types.Projection{NonKeyAttributes: slices.Clone(p.NonKeyAttributes), ProjectionType: types.ProjectionTypeAll}
 	if p.ProjectionType != nil {
 		out.ProjectionType = types.ProjectionType(*p.ProjectionType)
 	}
@@ -200,11 +210,26 @@ func resolved() (map[string]any, error) { return resolvedWith(nil) }
 // (Parse does not evaluate conditions: goformation would then replace a
 // resource carrying a Condition attribute with the condition's value.)
 func resolvedWith(params map[string]any) (map[string]any, error) {
+	return resolvedWithRefs(params, nil)
+}
+
+// resolvedWithRefs is resolvedWith with Ref to the resources named in refs
+// resolving to the values given, as physical IDs would, in place of their
+// logical IDs.
+func resolvedWithRefs(params, refs map[string]any) (map[string]any, error) {
 	b, err := intrinsics.ProcessYAML(uauth.Template, &intrinsics.ProcessorOptions{
 		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
-			"Ref":        func(_ string, in, tmpl any) any { return ref(in, tmpl) },
+			"Ref": func(_ string, in, tmpl any) any {
+				if name, ok := in.(string); ok {
+					if v, ok := refs[name]; ok {
+						return v
+					}
+				}
+				return ref(in, tmpl)
+			},
 			"Fn::GetAtt": func(_ string, in, _ any) any { return getAtt(in) },
 			"Fn::Sub":    func(_ string, in, tmpl any) any { return sub(in, tmpl) },
+			"Fn::Split":  func(_ string, in, _ any) any { return split(in) },
 		},
 		ParameterOverrides: params,
 		EvaluateConditions: len(params) > 0,
@@ -217,6 +242,25 @@ func resolvedWith(params map[string]any) (map[string]any, error) {
 		return nil, fmt.Errorf("template.yaml: %w", err)
 	}
 	return doc, nil
+}
+
+// split is Fn::Split as a list Fn::Select can read: goformation's returns a
+// []string, which its Fn::Select does not take for a list.
+func split(in any) any {
+	args, ok := in.([]any)
+	if !ok || len(args) != 2 {
+		return nil
+	}
+	delim, ok1 := args[0].(string)
+	s, ok2 := args[1].(string)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	var out []any
+	for _, part := range strings.Split(s, delim) {
+		out = append(out, part)
+	}
+	return out
 }
 
 func ref(in, tmpl any) any {
@@ -313,6 +357,10 @@ var samOnlySQSEventProperties = []string{
 	"MaximumBatchingWindowInSeconds", "MetricsConfig", "ScalingConfig",
 }
 
+// samOnlyFunctionProperties are SAM function properties goformation's
+// Function lacks; it refuses a function with any of them.
+var samOnlyFunctionProperties = []string{"LoggingConfig"}
+
 // adaptForGoformation renames and drops, in place, the SAM properties
 // goformation v7.14.9 does not know (see Parse).
 func adaptForGoformation(doc map[string]any) {
@@ -330,6 +378,9 @@ func adaptForGoformation(doc map[string]any) {
 				delete(props, "AccessLogSettings")
 			}
 		case "AWS::Serverless::Function":
+			for _, p := range samOnlyFunctionProperties {
+				delete(props, p)
+			}
 			events, _ := props["Events"].(map[string]any)
 			for _, e := range events {
 				ev, _ := e.(map[string]any)

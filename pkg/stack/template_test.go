@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/cloudwatch"
+	"github.com/awslabs/goformation/v7/cloudformation/events"
 	"github.com/awslabs/goformation/v7/cloudformation/serverless"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
@@ -32,10 +33,13 @@ const (
 	identityQueue       = "IdentityQueue"
 	identityDLQ         = "IdentityDLQ"
 	identityQueuePolicy = "IdentityQueuePolicy"
+	identityDLQPolicy   = "IdentityDLQPolicy"
 	identityEventsRule  = "IdentityEventsRule"
 
 	// configPath is the route pattern of pkg/httpapi's configuration API.
 	configPath = "/api/v1/auth/universal-auth/identities/{identityId}"
+	// catchAllRoute sends every other request to the handler too.
+	catchAllRoute = "ANY /{proxy+}"
 )
 
 func parse(t *testing.T) *cloudformation.Template {
@@ -190,11 +194,32 @@ func TestFunctionEnvironmentsLoad(t *testing.T) {
 			t.Fatalf("%s: MessageRetentionPeriod unset", identityQueue)
 		}
 		retention := time.Duration(*q.MessageRetentionPeriod) * time.Second
-		if cfg.TombstoneTTL <= retention {
-			t.Errorf("%s: TOMBSTONE_TTL %v must outlive %s's retention %v, or a queued create can resurrect a deleted identity",
-				provisionerFunction, cfg.TombstoneTTL, identityQueue, retention)
+		rp := queueTarget(t, tmpl).RetryPolicy
+		if rp == nil || rp.MaximumEventAgeInSeconds == nil {
+			t.Fatalf("%s: the target %s has no RetryPolicy.MaximumEventAgeInSeconds", identityEventsRule, identityQueue)
+		}
+		retrying := time.Duration(*rp.MaximumEventAgeInSeconds) * time.Second
+		if cfg.TombstoneTTL <= retrying+retention {
+			t.Errorf("%s: TOMBSTONE_TTL %v must outlive EventBridge's retries (%v) plus %s's retention (%v), or a late create can resurrect a deleted identity",
+				provisionerFunction, cfg.TombstoneTTL, retrying, identityQueue, retention)
 		}
 	}
+}
+
+// queueTarget is the identity events rule's target that is the queue.
+func queueTarget(t *testing.T, tmpl *cloudformation.Template) events.Rule_Target {
+	t.Helper()
+	rule, err := tmpl.GetEventsRuleWithName(identityEventsRule)
+	if err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	for _, tg := range rule.Targets {
+		if tg.Arn == identityQueue+".Arn" {
+			return tg
+		}
+	}
+	t.Fatalf("%s: no target with Arn !GetAtt %s.Arn", identityEventsRule, identityQueue)
+	return events.Rule_Target{}
 }
 
 func TestHttpApiIsThrottledAndLogged(t *testing.T) {
@@ -284,6 +309,50 @@ func TestApiFunctionServesTheConfigurationRoutes(t *testing.T) {
 		if route := m + " " + configPath; !routes[route] {
 			t.Errorf("%s: no HttpApi event for %s (have %v)", apiFunction, route, routes)
 		}
+	}
+	// Else API Gateway answers unknown paths, other methods and trailing
+	// slashes itself, with {"message":"Not Found"} and no reqId.
+	if !routes[catchAllRoute] {
+		t.Errorf("%s: no HttpApi event for %s, to answer every other request in the contract's error shape (have %v)",
+			apiFunction, catchAllRoute, routes)
+	}
+}
+
+func TestFunctionLogsAreKept30Days(t *testing.T) {
+	tmpl := parse(t)
+	// Parse drops LoggingConfig, which goformation does not know.
+	doc, err := resolved()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resources, _ := section(doc, "Resources")
+	var checked []string
+	for name, r := range resources {
+		if at(r, "Type") != "AWS::Serverless::Function" {
+			continue
+		}
+		checked = append(checked, name)
+		lc := at(r, "Properties", "LoggingConfig")
+		// The application writes JSON lines; Lambda's JSON format would
+		// nest each in a record of its own.
+		if f := at(lc, "LogFormat"); f != nil && f != "Text" {
+			t.Errorf("%s: LoggingConfig.LogFormat = %v, want Text or unset", name, f)
+		}
+		lgName, _ := at(lc, "LogGroup").(string)
+		if at(resources[lgName], "Type") != "AWS::Logs::LogGroup" {
+			t.Errorf("%s: LoggingConfig.LogGroup = %v, want !Ref to a log group of the stack's, so that its retention is set",
+				name, at(lc, "LogGroup"))
+			continue
+		}
+		lg, err := tmpl.GetLogsLogGroupWithName(lgName)
+		if err != nil {
+			t.Errorf("template.yaml: %v", err)
+		} else if lg.RetentionInDays == nil || *lg.RetentionInDays != 30 {
+			t.Errorf("%s: %s RetentionInDays = %v, want 30", name, lgName, deref(lg.RetentionInDays))
+		}
+	}
+	if sort.Strings(checked); !slices.Equal(checked, []string{apiFunction, provisionerFunction}) {
+		t.Errorf("checked the logs of %v, want %s and %s", checked, apiFunction, provisionerFunction)
 	}
 }
 
@@ -425,20 +494,30 @@ func TestIdentityEventsReachTheQueue(t *testing.T) {
 			t.Errorf("%s: pattern detail-type %v lacks %q", identityEventsRule, detailTypes, dt)
 		}
 	}
-	var targets []string
-	for _, tg := range rule.Targets {
-		targets = append(targets, tg.Arn)
-	}
-	if !slices.Contains(targets, identityQueue+".Arn") {
-		t.Errorf("%s: no target with Arn !GetAtt %s.Arn (target ARNs %v)", identityEventsRule, identityQueue, targets)
-	}
+	queueTarget(t, tmpl)
+	ruleMaySend(t, tmpl, identityQueuePolicy, identityQueue)
+}
 
-	qp, err := tmpl.GetSQSQueuePolicyWithName(identityQueuePolicy)
+// ruleMaySend checks that queue policy policyName, the only one on queue,
+// lets the identity events rule, and only it, send to queue.
+func ruleMaySend(t *testing.T, tmpl *cloudformation.Template, policyName, queue string) {
+	t.Helper()
+	qp, err := tmpl.GetSQSQueuePolicyWithName(policyName)
 	if err != nil {
 		t.Fatalf("template.yaml: %v", err)
 	}
-	if !slices.Contains(qp.Queues, identityQueue) {
-		t.Errorf("%s: Queues = %v, want !Ref %s", identityQueuePolicy, qp.Queues, identityQueue)
+	if !slices.Contains(qp.Queues, queue) {
+		t.Errorf("%s: Queues = %v, want !Ref %s", policyName, qp.Queues, queue)
+	}
+	// A queue has one policy: a second would replace the first.
+	var policies []string
+	for name, p := range tmpl.GetAllSQSQueuePolicyResources() {
+		if slices.Contains(p.Queues, queue) {
+			policies = append(policies, name)
+		}
+	}
+	if len(policies) != 1 {
+		t.Errorf("queue policies on %s: %v, want only %s", queue, policies, policyName)
 	}
 	var allowed bool
 	stmts, _ := at(qp.PolicyDocument, "Statement").([]any)
@@ -446,13 +525,40 @@ func TestIdentityEventsReachTheQueue(t *testing.T) {
 		allowed = allowed || at(s, "Effect") == "Allow" &&
 			slices.Equal(strs(at(s, "Principal", "Service")), []string{"events.amazonaws.com"}) &&
 			slices.Contains(strs(at(s, "Action")), "sqs:SendMessage") &&
-			slices.Equal(strs(at(s, "Resource")), []string{identityQueue + ".Arn"}) &&
+			slices.Equal(strs(at(s, "Resource")), []string{queue + ".Arn"}) &&
 			at(s, "Condition", "ArnEquals", "aws:SourceArn") == identityEventsRule+".Arn"
 	}
 	if !allowed {
 		t.Errorf("%s: no statement lets events.amazonaws.com sqs:SendMessage to %s on condition aws:SourceArn = %s's ARN:\n%v",
-			identityQueuePolicy, identityQueue, identityEventsRule, qp.PolicyDocument)
+			policyName, queue, identityEventsRule, qp.PolicyDocument)
 	}
+}
+
+// TestUndeliverableEventsGoToTheDLQ: an event EventBridge cannot put on the
+// queue is retried, then kept in the DLQ, not dropped.
+func TestUndeliverableEventsGoToTheDLQ(t *testing.T) {
+	tmpl := parse(t)
+	tg := queueTarget(t, tmpl)
+	if rp := tg.RetryPolicy; rp == nil {
+		t.Errorf("%s: target %s has no RetryPolicy", identityEventsRule, tg.Id)
+	} else {
+		// EventBridge's maximum: a day's outage of the queue loses nothing.
+		if age := rp.MaximumEventAgeInSeconds; age == nil || *age != 86400 {
+			t.Errorf("%s: target %s: MaximumEventAgeInSeconds = %v, want 86400", identityEventsRule, tg.Id, deref(age))
+		}
+		if n := rp.MaximumRetryAttempts; n == nil || *n < 1 || *n > 185 {
+			t.Errorf("%s: target %s: MaximumRetryAttempts = %v, want 1..185", identityEventsRule, tg.Id, deref(n))
+		}
+	}
+	if dl := tg.DeadLetterConfig; dl == nil || dl.Arn == nil || *dl.Arn != identityDLQ+".Arn" {
+		var arn any = "<no DeadLetterConfig>"
+		if dl != nil {
+			arn = deref(dl.Arn)
+		}
+		t.Errorf("%s: target %s: DeadLetterConfig.Arn = %v, want !GetAtt %s.Arn", identityEventsRule, tg.Id, arn, identityDLQ)
+	}
+	// Else EventBridge cannot put the event in the DLQ either.
+	ruleMaySend(t, tmpl, identityDLQPolicy, identityDLQ)
 }
 
 // firesOnOne says whether the alarm fires on a single message or error.
@@ -483,7 +589,7 @@ func TestAlarms(t *testing.T) {
 	if api.StageName != nil {
 		stage = *api.StageName
 	}
-	var dlq, api5xx []string
+	var dlq, api5xx, delivery []string
 	for name, a := range tmpl.GetAllCloudWatchAlarmResources() {
 		ns, metric := fmt.Sprint(deref(a.Namespace)), fmt.Sprint(deref(a.MetricName))
 		switch {
@@ -503,6 +609,12 @@ func TestAlarms(t *testing.T) {
 				t.Errorf("%s: %s %v does not fire on a single 5xx", name, a.ComparisonOperator, deref(a.Threshold))
 			}
 			api5xx = append(api5xx, name)
+		case ns == "AWS/Events" && metric == "FailedInvocations":
+			// Dimensions depend on the bus; checked below.
+			if deref(a.Statistic) != "Sum" || !firesOnOne(a) {
+				t.Errorf("%s: %v of %s %v does not fire on a single failed delivery", name, deref(a.Statistic), a.ComparisonOperator, deref(a.Threshold))
+			}
+			delivery = append(delivery, name)
 		}
 	}
 	if len(dlq) == 0 {
@@ -510,6 +622,36 @@ func TestAlarms(t *testing.T) {
 	}
 	if len(api5xx) == 0 {
 		t.Errorf("no alarm on AWS/ApiGateway 5xx for ApiId !Ref %s", httpAPI)
+	}
+
+	// EventBridge publishes a rule's metrics by RuleName alone on the default
+	// bus, by EventBusName and RuleName on a custom bus; and the rule's Ref,
+	// the rule's name on the default bus, is "bus|name" on a custom one.
+	const ruleName = "uauth-IdentityEventsRule-1A2B3C"
+	for _, tc := range []struct {
+		bus, ref string
+		want     map[string]any
+	}{
+		{"default", ruleName, map[string]any{"RuleName": ruleName}},
+		{"uauth-test-bus", "uauth-test-bus|" + ruleName, map[string]any{"EventBusName": "uauth-test-bus", "RuleName": ruleName}},
+	} {
+		doc, err := resolvedWithRefs(map[string]any{"EventBusName": tc.bus}, map[string]any{identityEventsRule: tc.ref})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found bool
+		for _, name := range delivery {
+			dims := map[string]any{}
+			list, _ := at(raw(t, doc, name), "Properties", "Dimensions").([]any)
+			for _, d := range list {
+				dims[fmt.Sprint(at(d, "Name"))] = at(d, "Value")
+			}
+			found = found || reflect.DeepEqual(dims, tc.want)
+		}
+		if !found {
+			t.Errorf("on bus %q, no alarm on AWS/Events FailedInvocations with dimensions %v (the rule's Ref is %q); candidates %v",
+				tc.bus, tc.want, tc.ref, delivery)
+		}
 	}
 
 	// Alarms notify AlarmTopicArn when it is set, and nothing when it is not.
@@ -525,7 +667,7 @@ func TestAlarms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, name := range append(dlq, api5xx...) {
+		for _, name := range slices.Concat(dlq, api5xx, delivery) {
 			if got := strs(at(raw(t, doc, name), "Properties", "AlarmActions")); !slices.Equal(got, tc.want) {
 				t.Errorf("%s with AlarmTopicArn %q: AlarmActions = %q, want %q", name, tc.params["AlarmTopicArn"], got, tc.want)
 			}
@@ -613,7 +755,18 @@ func TestPolicyProblemsCatchesWildcards(t *testing.T) {
 	}
 }
 
-// storeActions are the DynamoDB actions pkg/dynamostore calls: the methods
+// wantTableActions are the DynamoDB actions each function's code makes: no
+// fewer, or it fails at run time, and no more, or it is not least privilege.
+// pkg/httpapi's TestDynamoDBCallsPerOperation counts the API's calls (GET is
+// GetConfig, a GetItem; POST, PATCH and DELETE are CreateConfig, UpdateConfig
+// and DeleteConfig, each an UpdateItem) and pkg/provisioner's tests count the
+// provisioner's (RecordIdentity and DeleteIdentity, each a PutItem). Sorted.
+var wantTableActions = map[string][]string{
+	apiFunction:         {"dynamodb:GetItem", "dynamodb:UpdateItem"},
+	provisionerFunction: {"dynamodb:PutItem"},
+}
+
+// storeActions are the DynamoDB actions pkg/dynamostore can call: the methods
 // of its DynamoDB interface.
 func storeActions() []string {
 	typ := reflect.TypeFor[dynamostore.DynamoDB]()
@@ -631,7 +784,16 @@ func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
 		t.Fatal(err)
 	}
 	resources, _ := section(doc, "Resources")
-	wantDynamo := storeActions()
+	// Every call the store can make is granted to some function, so a new one
+	// cannot go unnoticed here.
+	var union []string
+	for _, actions := range wantTableActions {
+		union = append(union, actions...)
+	}
+	sort.Strings(union)
+	if store := storeActions(); !slices.Equal(slices.Compact(union), store) {
+		t.Errorf("the functions' DynamoDB actions together are %v; pkg/dynamostore's DynamoDB interface has %v", union, store)
+	}
 	checked := 0
 	for name, r := range resources {
 		if at(r, "Type") != "AWS::Serverless::Function" {
@@ -681,9 +843,11 @@ func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
 			}
 		}
 		sort.Strings(dynamo)
-		if !slices.Equal(dynamo, wantDynamo) {
-			t.Errorf("%s: grants %v on the table, want exactly the store's calls %v (more is not least privilege, fewer fails at run time)",
-				name, dynamo, wantDynamo)
+		if want, ok := wantTableActions[name]; !ok {
+			t.Errorf("%s: no expected DynamoDB actions in wantTableActions", name)
+		} else if !slices.Equal(dynamo, want) {
+			t.Errorf("%s: grants %v on the table, want exactly the calls its code makes, %v (more is not least privilege, fewer fails at run time)",
+				name, dynamo, want)
 		}
 		wantSecrets := []string(nil)
 		if name == apiFunction { // only the API signs and checks tokens
@@ -785,6 +949,35 @@ func TestTableInput(t *testing.T) {
 	}
 	if in.ProvisionedThroughput != nil {
 		t.Errorf("ProvisionedThroughput is set on an on-demand table")
+	}
+}
+
+func TestTableIsParsedOnce(t *testing.T) {
+	a, errA := templateTable()
+	b, errB := templateTable()
+	if errA != nil || errB != nil {
+		t.Fatalf("templateTable: %v, %v", errA, errB)
+	}
+	if a != b {
+		t.Errorf("templateTable parsed the template again")
+	}
+	// What TableInput returns is the caller's: changing it changes nothing
+	// for the next caller.
+	in, err := TableInput("uauth-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.AttributeDefinitions[0].AttributeName = aws.String("changed")
+	in.KeySchema[0].AttributeName = aws.String("changed")
+	again, err := TableInput("uauth-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToString(again.AttributeDefinitions[0].AttributeName); got == "changed" {
+		t.Errorf("a caller's change to TableInput's result reached the next caller")
+	}
+	if got := aws.ToString(again.KeySchema[0].AttributeName); got == "changed" {
+		t.Errorf("a caller's change to TableInput's result reached the next caller")
 	}
 }
 
