@@ -19,10 +19,10 @@ func main() {
 	check(cfg, "configuration", err)
 	awsCfg, err := cfg.AWS(ctx)
 	check(cfg, "aws configuration", err)
-	// Read once per cold start, not per request.
-	secret, err := cfg.LoadAuthSecret(ctx, awsCfg)
-	check(cfg, "auth secret", err)
-	handler, err := app.API(cfg, cfg.DynamoDB(awsCfg), secret, apigw.RequestID)
+	keys, err := cfg.AuthKeys(awsCfg)
+	check(cfg, "auth keys", err)
+	// Reads the keys once, at cold start; see auth.Verifier for rotation.
+	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys, apigw.RequestID)
 	check(cfg, "api", err)
 	lambda.Start(apigw.Handler(handler))
 }

@@ -101,7 +101,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err := dynamostore.EnsureTable(ctx, db, table, ttlAttr); err != nil {
 		return err
 	}
-	api, err := app.API(cfg, db, []byte(cfg.AuthSecret), nil)
+	api, err := app.API(ctx, cfg, db, auth.StaticKeys([]byte(cfg.AuthSecret)), nil)
 	if err != nil {
 		return err
 	}

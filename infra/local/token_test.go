@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -17,8 +18,8 @@ func TestDevTokensVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := auth.NewVerifier([]byte(devSecret))
-	actor, err := v.Verify(tok)
+	v, _ := auth.NewVerifier(context.Background(), auth.StaticKeys([]byte(devSecret)))
+	actor, err := v.Verify(context.Background(), tok)
 	if err != nil {
 		t.Fatal(err)
 	}

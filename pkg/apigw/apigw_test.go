@@ -45,7 +45,7 @@ func TestAdapterRoundTripsTheSampleEvent(t *testing.T) {
 	if err := store.RecordIdentity(context.Background(), universalauth.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
 		t.Fatal(err)
 	}
-	verifier, _ := auth.NewVerifier(secret)
+	verifier, _ := auth.NewVerifier(context.Background(), auth.StaticKeys(secret))
 	handler := apigw.Handler(httpapi.New(httpapi.Options{
 		Service: universalauth.NewService(store), Verifier: verifier,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestID: apigw.RequestID,

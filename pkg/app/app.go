@@ -4,6 +4,7 @@
 package app
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,10 +16,11 @@ import (
 	"github.com/uauth/uauth/pkg/universalauth"
 )
 
-// API returns the API handler. requestID supplies the platform's request
-// id (apigw.RequestID in Lambda); nil generates one per request.
-func API(cfg envconfig.Config, db *dynamodb.Client, secret []byte, requestID func(*http.Request) string) (http.Handler, error) {
-	verifier, err := auth.NewVerifier(secret)
+// API returns the API handler; it reads the token keys once now. requestID
+// supplies the platform's request id (apigw.RequestID in Lambda); nil
+// generates one per request.
+func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys auth.KeySource, requestID func(*http.Request) string) (http.Handler, error) {
+	verifier, err := auth.NewVerifier(ctx, keys)
 	if err != nil {
 		return nil, err
 	}

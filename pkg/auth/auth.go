@@ -3,11 +3,13 @@
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -58,30 +60,87 @@ type Claims struct {
 	jwt.RegisteredClaims
 }
 
-// Verifier checks HS256 tokens signed with one shared secret.
+// KeySource returns the keys tokens may be signed with. More than one is
+// usual around a key rotation: the new key and the one it replaces.
+type KeySource func(ctx context.Context) ([][]byte, error)
+
+// StaticKeys is a KeySource of fixed keys.
+func StaticKeys(keys ...[]byte) KeySource {
+	return func(context.Context) ([][]byte, error) { return keys, nil }
+}
+
+// MinReload is the least time between two reads of the KeySource. A token
+// whose signature matches no key triggers a read, so that an instance warm
+// since before a rotation accepts tokens signed with the new key; the
+// interval keeps forged tokens from turning into a flood of reads.
+const MinReload = time.Minute
+
+// Verifier checks HS256 tokens against the keys of a KeySource, read once
+// at start and again, at most every MinReload, when a signature matches no
+// key.
 type Verifier struct {
-	secret []byte
-	parser *jwt.Parser
+	parser    *jwt.Parser
+	source    KeySource
+	minReload time.Duration
+
+	mu       sync.Mutex
+	keys     jwt.VerificationKeySet
+	loadedAt time.Time
 }
 
 // signingMethod is the only algorithm accepted. alg:none and every other
 // algorithm (HS512 included) are refused by the parser before any key is used.
 var signingMethod = jwt.SigningMethodHS256
 
-// NewVerifier returns a Verifier for secret, which must not be empty.
-func NewVerifier(secret []byte) (*Verifier, error) {
-	if len(secret) == 0 {
-		return nil, errors.New("auth: empty signing secret")
-	}
-	return &Verifier{
-		secret: secret,
+// NewVerifier returns a Verifier over source, which it reads once now: an
+// error, or no usable key, fails here, at cold start.
+func NewVerifier(ctx context.Context, source KeySource) (*Verifier, error) {
+	v := &Verifier{
+		source:    source,
+		minReload: MinReload,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{signingMethod.Alg()}),
 			jwt.WithExpirationRequired(),
 			jwt.WithIssuedAt(),
 			jwt.WithLeeway(5*time.Second),
 		),
-	}, nil
+	}
+	if err := v.load(ctx); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func (v *Verifier) load(ctx context.Context) error {
+	keys, err := v.source(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: reading signing keys: %w", err)
+	}
+	var set jwt.VerificationKeySet
+	for _, k := range keys {
+		if len(k) > 0 {
+			set.Keys = append(set.Keys, k)
+		}
+	}
+	if len(set.Keys) == 0 {
+		return errors.New("auth: no signing key")
+	}
+	v.mu.Lock()
+	v.keys, v.loadedAt = set, time.Now()
+	v.mu.Unlock()
+	return nil
+}
+
+// reload reads the keys again unless that happened less than MinReload
+// ago, and reports whether it did.
+func (v *Verifier) reload(ctx context.Context) bool {
+	v.mu.Lock()
+	due := time.Since(v.loadedAt) >= v.minReload
+	if due {
+		v.loadedAt = time.Now() // concurrent callers do not all reload
+	}
+	v.mu.Unlock()
+	return due && v.load(ctx) == nil
 }
 
 // Authenticate verifies the request's bearer token: ErrTokenMissing if there
@@ -92,13 +151,24 @@ func (v *Verifier) Authenticate(r *http.Request) (Actor, error) {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
 		return Actor{}, ErrTokenMissing
 	}
-	return v.Verify(token)
+	return v.Verify(r.Context(), token)
 }
 
 // Verify checks one token string.
-func (v *Verifier) Verify(token string) (Actor, error) {
+func (v *Verifier) Verify(ctx context.Context, token string) (Actor, error) {
 	var c Claims
-	_, err := v.parser.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil })
+	keyfunc := func(*jwt.Token) (any, error) {
+		v.mu.Lock()
+		defer v.mu.Unlock()
+		return v.keys, nil
+	}
+	t, err := v.parser.ParseWithClaims(token, &c, keyfunc)
+	// Only a well-formed HS256 token whose signature matched no key may
+	// have been signed with a key newer than ours.
+	if errors.Is(err, jwt.ErrTokenSignatureInvalid) && t != nil && t.Method == signingMethod && v.reload(ctx) {
+		c = Claims{}
+		_, err = v.parser.ParseWithClaims(token, &c, keyfunc)
+	}
 	if err != nil {
 		return Actor{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
 	}

@@ -1,9 +1,12 @@
 package auth
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"net/http/httptest"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,7 +37,7 @@ func sign(t *testing.T, m jwt.SigningMethod, key any, c Claims) string {
 }
 
 func TestAuthenticate(t *testing.T) {
-	v, err := NewVerifier(secret)
+	v, err := NewVerifier(context.Background(), StaticKeys(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +104,7 @@ func TestPermissions(t *testing.T) {
 }
 
 func TestNewVerifierRefusesEmptySecret(t *testing.T) {
-	if _, err := NewVerifier(nil); err == nil {
+	if _, err := NewVerifier(context.Background(), StaticKeys(nil)); err == nil {
 		t.Fatal("empty secret accepted")
 	}
 }
@@ -109,7 +112,7 @@ func TestNewVerifierRefusesEmptySecret(t *testing.T) {
 // FuzzVerify: any string is either a valid token or ErrInvalidToken, and
 // never a panic.
 func FuzzVerify(f *testing.F) {
-	v, _ := NewVerifier(secret)
+	v, _ := NewVerifier(context.Background(), StaticKeys(secret))
 	good, _ := Sign(secret, claims(nil))
 	f.Add(good)
 	f.Add("")
@@ -117,7 +120,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(good[:len(good)-2])
 	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1MSJ9.")
 	f.Fuzz(func(t *testing.T, token string) {
-		actor, err := v.Verify(token)
+		actor, err := v.Verify(context.Background(), token)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidToken) {
 				t.Fatalf("error %v is not ErrInvalidToken", err)
@@ -128,4 +131,66 @@ func FuzzVerify(f *testing.F) {
 			t.Fatalf("accepted %q as %+v", token, actor)
 		}
 	})
+}
+
+func TestKeyRotation(t *testing.T) {
+	oldKey, newKey := []byte("old-key"), []byte("new-key")
+	var reads atomic.Int32
+	current := [][]byte{oldKey}
+	var mu sync.Mutex
+	source := func(context.Context) ([][]byte, error) {
+		reads.Add(1)
+		mu.Lock()
+		defer mu.Unlock()
+		return current, nil
+	}
+	v, err := NewVerifier(context.Background(), source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.minReload = 0
+	signedWith := func(key []byte) string {
+		s, err := Sign(key, claims(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := v.Verify(context.Background(), signedWith(oldKey)); err != nil {
+		t.Fatalf("old key before rotation: %v", err)
+	}
+
+	// Secrets Manager after put-secret-value: AWSCURRENT new, AWSPREVIOUS old.
+	mu.Lock()
+	current = [][]byte{newKey, oldKey}
+	mu.Unlock()
+	before := reads.Load()
+	if _, err := v.Verify(context.Background(), signedWith(newKey)); err != nil {
+		t.Fatalf("a warm verifier refused the new key: %v", err)
+	}
+	if reads.Load() != before+1 {
+		t.Fatalf("keys read %d times for one unknown signature, want 1", reads.Load()-before)
+	}
+	if _, err := v.Verify(context.Background(), signedWith(oldKey)); err != nil {
+		t.Fatalf("the previous key stopped working during the rotation: %v", err)
+	}
+
+	// A forged signature reads the keys at most once per MinReload.
+	v.minReload = time.Hour
+	before = reads.Load()
+	for range 10 {
+		if _, err := v.Verify(context.Background(), signedWith([]byte("forged"))); !errors.Is(err, ErrInvalidToken) {
+			t.Fatalf("forged token: %v", err)
+		}
+	}
+	if n := reads.Load() - before; n > 1 {
+		t.Fatalf("10 forged tokens caused %d key reads", n)
+	}
+}
+
+func TestNewVerifierFailsWithoutKeys(t *testing.T) {
+	failing := func(context.Context) ([][]byte, error) { return nil, errors.New("AccessDenied") }
+	if _, err := NewVerifier(context.Background(), failing); err == nil {
+		t.Fatal("unreadable keys accepted at start")
+	}
 }

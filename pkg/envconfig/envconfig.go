@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/uauth/uauth/pkg/auth"
 	"github.com/uauth/uauth/pkg/universalauth"
 )
 
@@ -153,21 +155,35 @@ func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Optio
 	}}, optFns...)...)
 }
 
-// LoadAuthSecret returns the token signing secret: from Secrets Manager when
-// AUTH_SECRET_ARN is set (read once, at cold start), else AUTH_SECRET.
-func (c Config) LoadAuthSecret(ctx context.Context, cfg aws.Config) ([]byte, error) {
+// AuthKeys returns where the API's token keys come from. With
+// AUTH_SECRET_ARN: the AWSCURRENT and, if there is one, AWSPREVIOUS
+// versions of that Secrets Manager secret, so that tokens signed on either
+// side of a rotation verify. Otherwise AUTH_SECRET, for local use.
+func (c Config) AuthKeys(cfg aws.Config) (auth.KeySource, error) {
 	if c.AuthSecretARN == "" {
 		if c.AuthSecret == "" {
 			return nil, errors.New("set AUTH_SECRET_ARN (or AUTH_SECRET for local use)")
 		}
-		return []byte(c.AuthSecret), nil
+		return auth.StaticKeys([]byte(c.AuthSecret)), nil
 	}
-	out, err := secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &c.AuthSecretARN})
-	if err != nil {
-		return nil, fmt.Errorf("reading AUTH_SECRET_ARN: %w", err)
-	}
-	if out.SecretString == nil || *out.SecretString == "" {
-		return nil, errors.New("AUTH_SECRET_ARN: the secret has no string value")
-	}
-	return []byte(*out.SecretString), nil
+	client := secretsmanager.NewFromConfig(cfg)
+	return func(ctx context.Context) ([][]byte, error) {
+		var keys [][]byte
+		for _, stage := range []string{"AWSCURRENT", "AWSPREVIOUS"} {
+			out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+				SecretId: &c.AuthSecretARN, VersionStage: aws.String(stage),
+			})
+			var missing *smtypes.ResourceNotFoundException
+			switch {
+			case stage == "AWSPREVIOUS" && errors.As(err, &missing):
+				continue // never rotated
+			case err != nil:
+				return nil, fmt.Errorf("AUTH_SECRET_ARN (%s): %w", stage, err)
+			case out.SecretString == nil || *out.SecretString == "":
+				return nil, fmt.Errorf("AUTH_SECRET_ARN (%s): the secret has no string value", stage)
+			}
+			keys = append(keys, []byte(*out.SecretString))
+		}
+		return keys, nil
+	}, nil
 }

@@ -77,31 +77,38 @@ func TestLoopbackEndpointsUseStaticCredentials(t *testing.T) {
 	}
 }
 
-func TestAuthSecretFromEnvironmentForLocalUse(t *testing.T) {
-	c := Config{AuthSecret: "s"}
-	if b, err := c.LoadAuthSecret(t.Context(), LocalAWS()); err != nil || string(b) != "s" {
-		t.Fatalf("got %q, %v", b, err)
+func TestAuthKeysFromEnvironmentForLocalUse(t *testing.T) {
+	src, err := Config{AuthSecret: "s"}.AuthKeys(LocalAWS())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := (Config{}).LoadAuthSecret(t.Context(), LocalAWS()); err == nil {
+	if keys, err := src(t.Context()); err != nil || len(keys) != 1 || string(keys[0]) != "s" {
+		t.Fatalf("got %q, %v", keys, err)
+	}
+	if _, err := (Config{}).AuthKeys(LocalAWS()); err == nil {
 		t.Fatal("no secret configured, yet no error")
 	}
 }
 
 // fakeSecretsManager answers GetSecretValue as Secrets Manager's JSON
-// protocol does, so the Lambda path of LoadAuthSecret runs through the
-// real SDK client.
-func fakeSecretsManager(t *testing.T, status int, body string) aws.Config {
+// protocol does, by version stage, so the Lambda path of AuthKeys runs
+// through the real SDK client.
+func fakeSecretsManager(t *testing.T, byStage map[string]string) aws.Config {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if got := r.Header.Get("X-Amz-Target"); got != "secretsmanager.GetSecretValue" {
 			t.Errorf("X-Amz-Target = %q", got)
 		}
-		var in struct{ SecretId string }
+		var in struct{ SecretId, VersionStage string }
 		_ = json.NewDecoder(r.Body).Decode(&in)
-		if in.SecretId != "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key" {
+		if in.SecretId != testARN {
 			t.Errorf("SecretId = %q", in.SecretId)
 		}
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		w.WriteHeader(status)
+		body, ok := byStage[in.VersionStage]
+		if !ok {
+			w.WriteHeader(400)
+			body = `{"__type":"ResourceNotFoundException","message":"no such version"}`
+		}
 		_, _ = w.Write([]byte(body))
 	}))
 	t.Cleanup(srv.Close)
@@ -111,17 +118,39 @@ func fakeSecretsManager(t *testing.T, status int, body string) aws.Config {
 	return cfg
 }
 
-func TestAuthSecretFromSecretsManager(t *testing.T) {
-	c := Config{AuthSecretARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key", AuthSecret: "ignored"}
-	got, err := c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 200, `{"Name":"uauth-key","SecretString":"s3cr3t"}`))
-	if err != nil || string(got) != "s3cr3t" {
-		t.Fatalf("got %q, %v; want the secret's string", got, err)
+const testARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key"
+
+func TestAuthKeysFromSecretsManager(t *testing.T) {
+	c := Config{AuthSecretARN: testARN, AuthSecret: "ignored"}
+	cases := []struct {
+		name    string
+		stages  map[string]string
+		want    []string
+		wantErr string
+	}{
+		{"never rotated", map[string]string{"AWSCURRENT": `{"SecretString":"k1"}`}, []string{"k1"}, ""},
+		{"rotated", map[string]string{"AWSCURRENT": `{"SecretString":"k2"}`, "AWSPREVIOUS": `{"SecretString":"k1"}`}, []string{"k2", "k1"}, ""},
+		{"binary only", map[string]string{"AWSCURRENT": `{"SecretBinary":"AAEC"}`}, nil, "no string value"},
+		{"denied", map[string]string{}, nil, "AUTH_SECRET_ARN (AWSCURRENT)"},
 	}
-	if _, err := c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 200, `{"Name":"uauth-key","SecretBinary":"AAEC"}`)); err == nil {
-		t.Fatal("a binary-only secret was accepted")
-	}
-	_, err = c.LoadAuthSecret(t.Context(), fakeSecretsManager(t, 400, `{"__type":"AccessDeniedException","message":"no"}`))
-	if err == nil || !strings.Contains(err.Error(), "AUTH_SECRET_ARN") {
-		t.Fatalf("got %v, want an error naming AUTH_SECRET_ARN", err)
+	for _, tc := range cases {
+		src, err := c.AuthKeys(fakeSecretsManager(t, tc.stages))
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := src(t.Context())
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: got %v, want an error mentioning %q", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		var got []string
+		for _, k := range keys {
+			got = append(got, string(k))
+		}
+		if err != nil || strings.Join(got, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: got %v, %v; want %v", tc.name, got, err, tc.want)
+		}
 	}
 }

@@ -54,7 +54,7 @@ func newEnv(t testing.TB) *env {
 	e.table = dynamotest.NewTable(t)
 	e.db = dynamotest.Client(t, e.calls.Option)
 	e.store = dynamostore.New(e.db, e.table)
-	verifier, err := auth.NewVerifier(testSecret)
+	verifier, err := auth.NewVerifier(context.Background(), auth.StaticKeys(testSecret))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func (absentStore) DeleteConfig(context.Context, string, string) (universalauth.
 // FuzzHandler: whatever the method, path, token and body, the answer is
 // JSON, and every error has the contract's shape with a request id.
 func FuzzHandler(f *testing.F) {
-	verifier, _ := auth.NewVerifier(testSecret)
+	verifier, _ := auth.NewVerifier(context.Background(), auth.StaticKeys(testSecret))
 	h := httpapi.New(httpapi.Options{
 		Service: universalauth.NewService(absentStore{}), Verifier: verifier,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxBodyBytes: 1024,
