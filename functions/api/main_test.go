@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/lambdatest"
+	"github.com/uauth/uauth/pkg/universalauth"
+)
+
+func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
+
+const org = "11111111-1111-4111-8111-111111111111"
+
+// TestBootstrapServesTheSampleEvent runs the real bootstrap, cold start
+// included, and sends it events/apigw-attach.json through the Runtime API.
+func TestBootstrapServesTheSampleEvent(t *testing.T) {
+	table := dynamotest.NewTable(t)
+	raw, err := os.ReadFile("../../events/apigw-attach.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ev events.APIGatewayV2HTTPRequest
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		t.Fatal(err)
+	}
+	identityID := ev.PathParameters["identityId"]
+	store := dynamostore.New(dynamotest.Client(t), table)
+	if err := store.RecordIdentity(context.Background(), universalauth.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	secret := "bootstrap-test-secret"
+	tok, err := auth.Sign([]byte(secret), auth.Claims{OrgID: org, Permissions: []string{auth.IdentityEditAuth},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "tf", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.Headers["authorization"] = "Bearer " + tok
+	payload, _ := json.Marshal(ev)
+
+	fn := lambdatest.Start(t, lambdatest.Build(t, "."),
+		"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+secret)
+	for i, want := range []int{200, 400} { // cold, then warm: already configured
+		res := fn.Invoke(payload)
+		var resp events.APIGatewayV2HTTPResponse
+		if res.Error != nil || json.Unmarshal(res.Payload, &resp) != nil || resp.StatusCode != want {
+			t.Fatalf("invocation %d: %s, want status %d; log:\n%s", i, res, want, fn.Log())
+		}
+		if i == 0 {
+			t.Logf("cold start to first response: %s", time.Since(fn.Started).Round(time.Millisecond))
+		}
+	}
+	if log := fn.Log(); !strings.Contains(log, `"reqId":"`+ev.RequestContext.RequestID+`"`) {
+		t.Fatalf("no log line carries API Gateway's request id:\n%s", log)
+	}
+}
+
+func TestBootstrapRefusesABadConfiguration(t *testing.T) {
+	fn := lambdatest.Start(t, lambdatest.Build(t, "."), "AUTH_SECRET=x", "MAX_BODY_BYTES=-1")
+	if res := fn.Invoke([]byte(`{}`)); !res.Exited {
+		t.Fatalf("a misconfigured function answered: %s", res)
+	}
+	if code := fn.ExitCode(); code == 0 {
+		t.Fatal("exit code 0")
+	}
+	log := fn.Log()
+	for _, want := range []string{`"msg":"cold start failed"`, "TABLE_NAME is required", "MAX_BODY_BYTES"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("cold start log lacks %q:\n%s", want, log)
+		}
+	}
+}
