@@ -10,7 +10,7 @@ LAMBDA_FLAGS := -tags lambda.norpc -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
-.PHONY: help deps java run token test test-go vet fuzz fuzz-targets bench build deploy clean \
+.PHONY: help deps java run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
         build-ApiFunction build-ProvisionerFunction
 
 help: ## list the targets
@@ -68,8 +68,12 @@ fuzz-targets:
 	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
 	done
 
-bench: deps $(LOCAL) ## attach latency vs a bare PutItem, allocations and DynamoDB calls per operation
-	$(LOCAL) with-dynamodb -- $(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./pkg/httpapi
+bench: deps $(LOCAL) ## attach vs a bare PutItem, every operation's latency and DynamoDB calls, cold start vs hello-world
+	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory bench-go
+
+bench-go:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./pkg/httpapi
+	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/api
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-ApiFunction:

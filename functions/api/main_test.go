@@ -79,3 +79,39 @@ func TestBootstrapRefusesABadConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkColdStart measures a new bootstrap process from exec to the end
+// of its first response (a GET: config, secret, DynamoDB client, one
+// GetItem), against the same for the smallest aws-lambda-go function.
+func BenchmarkColdStart(b *testing.B) {
+	table := dynamotest.NewTable(b)
+	api, hello := lambdatest.Build(b, "."), lambdatest.BuildBaseline(b)
+	tok, _ := auth.Sign([]byte("s"), auth.Claims{OrgID: org, Permissions: []string{auth.IdentityRead},
+		RegisteredClaims: jwt.RegisteredClaims{Subject: "bench", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	get, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
+		RawPath: "/api/v1/auth/universal-auth/identities/8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45",
+		Headers: map[string]string{"authorization": "Bearer " + tok},
+		RequestContext: events.APIGatewayV2HTTPRequestContext{
+			RequestID: "bench", HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET"},
+		},
+	})
+	var apiTotal, helloTotal time.Duration
+	for b.Loop() {
+		fn := lambdatest.Start(b, api, "TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET=s")
+		if res := fn.Invoke(get); !strings.Contains(string(res.Payload), `"statusCode":404`) {
+			b.Fatalf("%s\n%s", res, fn.Log())
+		}
+		apiTotal += time.Since(fn.Started)
+		fn.Stop()
+
+		base := lambdatest.Start(b, hello)
+		if res := base.Invoke([]byte(`{}`)); string(res.Payload) != `"hello"` {
+			b.Fatalf("baseline: %s", res)
+		}
+		helloTotal += time.Since(base.Started)
+		base.Stop()
+	}
+	b.ReportMetric(float64(apiTotal.Microseconds())/1000/float64(b.N), "api-cold-ms")
+	b.ReportMetric(float64(helloTotal.Microseconds())/1000/float64(b.N), "hello-cold-ms")
+	b.ReportMetric(float64(apiTotal)/float64(helloTotal), "api/hello")
+}

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -33,6 +34,14 @@ func Build(t testing.TB, pkgDir string) string {
 		t.Fatalf("building %s: %v\n%s", pkgDir, err, out)
 	}
 	return bin
+}
+
+// BuildBaseline compiles testdata/hello, the smallest aws-lambda-go
+// function, as the baseline for cold-start measurements.
+func BuildBaseline(t testing.TB) string {
+	t.Helper()
+	_, file, _, _ := runtime.Caller(0)
+	return Build(t, filepath.Join(filepath.Dir(file), "testdata", "hello"))
 }
 
 // Function is a running bootstrap process and the Runtime API it polls.
@@ -105,12 +114,15 @@ func Start(t testing.TB, bin string, env ...string) *Function {
 		_ = f.cmd.Wait()
 		close(f.exited)
 	}()
-	t.Cleanup(func() {
-		_ = f.cmd.Process.Kill()
-		<-f.exited
-		_ = f.srv.Shutdown(context.Background())
-	})
+	t.Cleanup(f.Stop)
 	return f
+}
+
+// Stop ends the function now; the test's cleanup calls it too.
+func (f *Function) Stop() {
+	_ = f.cmd.Process.Kill()
+	<-f.exited
+	_ = f.srv.Shutdown(context.Background())
 }
 
 // Log returns what the function has written to stdout and stderr.
