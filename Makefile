@@ -73,7 +73,7 @@ bench: deps $(LOCAL) ## attach vs a bare PutItem, every operation's latency and 
 
 bench-go:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./pkg/httpapi
-	$(GO) test -run '^$$' -bench ColdStart -benchtime 20x ./functions/api
+	$(GO) test -run '^$$' -bench ColdStart -benchtime 100x ./functions/api
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-ApiFunction:
