@@ -24,6 +24,12 @@ const (
 	OrgAdmin           = "org:admin" // implies every other permission
 )
 
+// Actor types, in the actorType claim (optional).
+const (
+	ActorUser     = "user"
+	ActorIdentity = "identity"
+)
+
 // Errors of Authenticate and Actor.Require. Their text is what clients see.
 var (
 	ErrTokenMissing     = errors.New("Token missing")
@@ -174,6 +180,9 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Actor, error) {
 	}
 	if c.Subject == "" {
 		return Actor{}, fmt.Errorf("%w: token has no sub claim", ErrInvalidToken)
+	}
+	if c.ActorType != "" && c.ActorType != ActorUser && c.ActorType != ActorIdentity {
+		return Actor{}, fmt.Errorf("%w: actorType must be %q or %q", ErrInvalidToken, ActorUser, ActorIdentity)
 	}
 	org, err := uuid.Parse(c.OrgID)
 	if err != nil || len(c.OrgID) != 36 {

@@ -27,7 +27,7 @@ func claims(mod func(*Claims)) Claims {
 	return c
 }
 
-func sign(t *testing.T, m jwt.SigningMethod, key any, c Claims) string {
+func sign(t *testing.T, m jwt.SigningMethod, key any, c jwt.Claims) string {
 	t.Helper()
 	s, err := jwt.NewWithClaims(m, c).SignedString(key)
 	if err != nil {
@@ -62,6 +62,9 @@ func TestAuthenticate(t *testing.T) {
 		{"no exp", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.ExpiresAt = nil })), ErrInvalidToken},
 		{"no sub", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.Subject = "" })), ErrInvalidToken},
 		{"no orgId", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.OrgID = "" })), ErrInvalidToken},
+		{"unknown actorType", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.ActorType = "root" })), ErrInvalidToken},
+		{"permissions not a list", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, jwt.MapClaims{
+			"sub": "u1", "orgId": org, "permissions": "org:admin", "exp": time.Now().Add(time.Hour).Unix()}), ErrInvalidToken},
 		{"orgId not a uuid", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) { c.OrgID = "acme" })), ErrInvalidToken},
 		{"issued in the future", "Bearer " + sign(t, jwt.SigningMethodHS256, secret, claims(func(c *Claims) {
 			c.IssuedAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
