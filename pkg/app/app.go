@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -24,10 +25,14 @@ func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys au
 	if err != nil {
 		return nil, err
 	}
+	log := cfg.Logger()
+	verifier.OnReloadError = func(err error) {
+		log.Error("re-reading token keys failed; the current ones stay in use", slog.String("error", err.Error()))
+	}
 	return httpapi.New(httpapi.Options{
 		Service:      universalauth.NewService(dynamostore.New(db, cfg.TableName)),
 		Verifier:     verifier,
-		Logger:       cfg.Logger(),
+		Logger:       log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RequestID:    requestID,
 	}), nil

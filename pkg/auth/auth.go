@@ -75,21 +75,30 @@ func StaticKeys(keys ...[]byte) KeySource {
 	return func(context.Context) ([][]byte, error) { return keys, nil }
 }
 
-// MinReload is the least time between two reads of the KeySource. A token
-// whose signature matches no key triggers a read, so that an instance warm
-// since before a rotation accepts tokens signed with the new key; the
-// interval keeps forged tokens from turning into a flood of reads.
-const MinReload = time.Minute
+// Key reloading. Keys are re-read when they are older than MaxKeyAge, so
+// that a retired key stops working on every instance within that time, and
+// when a token's signature matches none of them, so that an instance warm
+// since before a rotation accepts tokens signed with the new key at once.
+// Reads are at least MinReload apart, so forged tokens cannot turn into a
+// flood of reads.
+const (
+	MaxKeyAge = 5 * time.Minute
+	MinReload = time.Minute
+)
 
-// Verifier checks HS256 tokens against the keys of a KeySource, read once
-// at start and again, at most every MinReload, when a signature matches no
-// key.
+// Verifier checks HS256 tokens against the keys of a KeySource.
 type Verifier struct {
-	parser    *jwt.Parser
-	source    KeySource
-	minReload time.Duration
+	parser            *jwt.Parser
+	source            KeySource
+	maxAge, minReload time.Duration
+	// OnReloadError, if set, hears of failed re-reads; the keys in hand stay
+	// in use until a read succeeds.
+	OnReloadError func(error)
 
-	mu       sync.Mutex
+	reloadMu    sync.Mutex // one read at a time; concurrent callers wait for it
+	attemptedAt time.Time  // guarded by reloadMu
+
+	mu       sync.Mutex // guards keys and loadedAt
 	keys     jwt.VerificationKeySet
 	loadedAt time.Time
 }
@@ -103,6 +112,7 @@ var signingMethod = jwt.SigningMethodHS256
 func NewVerifier(ctx context.Context, source KeySource) (*Verifier, error) {
 	v := &Verifier{
 		source:    source,
+		maxAge:    MaxKeyAge,
 		minReload: MinReload,
 		parser: jwt.NewParser(
 			jwt.WithValidMethods([]string{signingMethod.Alg()}),
@@ -111,6 +121,7 @@ func NewVerifier(ctx context.Context, source KeySource) (*Verifier, error) {
 			jwt.WithLeeway(5*time.Second),
 		),
 	}
+	v.attemptedAt = time.Now()
 	if err := v.load(ctx); err != nil {
 		return nil, err
 	}
@@ -137,16 +148,32 @@ func (v *Verifier) load(ctx context.Context) error {
 	return nil
 }
 
-// reload reads the keys again unless that happened less than MinReload
-// ago, and reports whether it did.
-func (v *Verifier) reload(ctx context.Context) bool {
+func (v *Verifier) snapshot() (jwt.VerificationKeySet, time.Time) {
 	v.mu.Lock()
-	due := time.Since(v.loadedAt) >= v.minReload
-	if due {
-		v.loadedAt = time.Now() // concurrent callers do not all reload
+	defer v.mu.Unlock()
+	return v.keys, v.loadedAt
+}
+
+// refresh re-reads the keys unless another caller has done so since seen
+// (the load time of the keys the caller used) or the last read was less
+// than MinReload ago. It reports whether there are keys newer than seen.
+func (v *Verifier) refresh(ctx context.Context, seen time.Time) bool {
+	v.reloadMu.Lock()
+	defer v.reloadMu.Unlock()
+	if _, loaded := v.snapshot(); loaded.After(seen) {
+		return true
 	}
-	v.mu.Unlock()
-	return due && v.load(ctx) == nil
+	if time.Since(v.attemptedAt) < v.minReload {
+		return false
+	}
+	v.attemptedAt = time.Now()
+	if err := v.load(ctx); err != nil {
+		if v.OnReloadError != nil {
+			v.OnReloadError(err)
+		}
+		return false
+	}
+	return true
 }
 
 // Authenticate verifies the request's bearer token: ErrTokenMissing if there
@@ -162,16 +189,17 @@ func (v *Verifier) Authenticate(r *http.Request) (Actor, error) {
 
 // Verify checks one token string.
 func (v *Verifier) Verify(ctx context.Context, token string) (Actor, error) {
-	var c Claims
-	keyfunc := func(*jwt.Token) (any, error) {
-		v.mu.Lock()
-		defer v.mu.Unlock()
-		return v.keys, nil
+	keys, loaded := v.snapshot()
+	if time.Since(loaded) >= v.maxAge && v.refresh(ctx, loaded) {
+		keys, loaded = v.snapshot()
 	}
+	var c Claims
+	keyfunc := func(*jwt.Token) (any, error) { return keys, nil }
 	t, err := v.parser.ParseWithClaims(token, &c, keyfunc)
 	// Only a well-formed HS256 token whose signature matched no key may
 	// have been signed with a key newer than ours.
-	if errors.Is(err, jwt.ErrTokenSignatureInvalid) && t != nil && t.Method == signingMethod && v.reload(ctx) {
+	if errors.Is(err, jwt.ErrTokenSignatureInvalid) && t != nil && t.Method == signingMethod && v.refresh(ctx, loaded) {
+		keys, _ = v.snapshot()
 		c = Claims{}
 		_, err = v.parser.ParseWithClaims(token, &c, keyfunc)
 	}

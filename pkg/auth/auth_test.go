@@ -136,58 +136,118 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-func TestKeyRotation(t *testing.T) {
-	oldKey, newKey := []byte("old-key"), []byte("new-key")
-	var reads atomic.Int32
-	current := [][]byte{oldKey}
-	var mu sync.Mutex
-	source := func(context.Context) ([][]byte, error) {
-		reads.Add(1)
-		mu.Lock()
-		defer mu.Unlock()
-		return current, nil
-	}
-	v, err := NewVerifier(context.Background(), source)
+// rotatingSource is a KeySource whose keys the test replaces, counting reads.
+type rotatingSource struct {
+	mu    sync.Mutex
+	keys  [][]byte
+	reads atomic.Int32
+}
+
+func (r *rotatingSource) set(keys ...[]byte) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.keys = keys
+}
+
+func (r *rotatingSource) read(context.Context) ([][]byte, error) {
+	r.reads.Add(1)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys, nil
+}
+
+func signedWith(t *testing.T, key []byte) string {
+	s, err := Sign(key, claims(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	v.minReload = 0
-	signedWith := func(key []byte) string {
-		s, err := Sign(key, claims(nil))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
+	return s
+}
+
+func TestKeyRotation(t *testing.T) {
+	k1, k2, k3 := []byte("key-1"), []byte("key-2"), []byte("key-3")
+	src := &rotatingSource{keys: [][]byte{k1}}
+	v, err := NewVerifier(context.Background(), src.read)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := v.Verify(context.Background(), signedWith(oldKey)); err != nil {
-		t.Fatalf("old key before rotation: %v", err)
+	verify := func(key []byte) error { _, err := v.Verify(context.Background(), signedWith(t, key)); return err }
+	if err := verify(k1); err != nil {
+		t.Fatalf("k1 before rotation: %v", err)
 	}
 
-	// Secrets Manager after put-secret-value: AWSCURRENT new, AWSPREVIOUS old.
-	mu.Lock()
-	current = [][]byte{newKey, oldKey}
-	mu.Unlock()
-	before := reads.Load()
-	if _, err := v.Verify(context.Background(), signedWith(newKey)); err != nil {
-		t.Fatalf("a warm verifier refused the new key: %v", err)
+	// put-secret-value: AWSCURRENT k2, AWSPREVIOUS k1. A warm verifier
+	// re-reads on the first k2 signature, once for concurrent callers.
+	src.set(k2, k1)
+	v.attemptedAt = time.Time{} // as if the last read were long ago
+	before := src.reads.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for range 10 {
+		wg.Go(func() { errs <- verify(k2) })
 	}
-	if reads.Load() != before+1 {
-		t.Fatalf("keys read %d times for one unknown signature, want 1", reads.Load()-before)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("a warm verifier refused the new key: %v", err)
+		}
 	}
-	if _, err := v.Verify(context.Background(), signedWith(oldKey)); err != nil {
+	if n := src.reads.Load() - before; n != 1 {
+		t.Fatalf("keys read %d times for concurrent unknown signatures, want 1", n)
+	}
+	if err := verify(k1); err != nil {
 		t.Fatalf("the previous key stopped working during the rotation: %v", err)
 	}
 
-	// A forged signature reads the keys at most once per MinReload.
-	v.minReload = time.Hour
-	before = reads.Load()
+	// Forged signatures read nothing within MinReload of the last read.
+	before = src.reads.Load()
 	for range 10 {
-		if _, err := v.Verify(context.Background(), signedWith([]byte("forged"))); !errors.Is(err, ErrInvalidToken) {
+		if err := verify([]byte("forged")); !errors.Is(err, ErrInvalidToken) {
 			t.Fatalf("forged token: %v", err)
 		}
 	}
-	if n := reads.Load() - before; n > 1 {
-		t.Fatalf("10 forged tokens caused %d key reads", n)
+	if n := src.reads.Load() - before; n != 0 {
+		t.Fatalf("10 forged tokens caused %d key reads, want 0", n)
+	}
+
+	// Rotating again retires k1: once the keys are older than MaxKeyAge,
+	// they are re-read before use, and k1 is refused.
+	src.set(k3, k2)
+	if err := verify(k1); err != nil {
+		t.Fatalf("k1 refused before the keys aged: %v", err)
+	}
+	v.maxAge, v.attemptedAt = 0, time.Time{}
+	if err := verify(k1); !errors.Is(err, ErrInvalidToken) {
+		t.Fatalf("the retired key k1 still works after MaxKeyAge: %v", err)
+	}
+	if err := verify(k3); err != nil {
+		t.Fatalf("k3: %v", err)
+	}
+}
+
+func TestFailedReloadKeepsTheKeys(t *testing.T) {
+	k1 := []byte("key-1")
+	fail := atomic.Bool{}
+	src := func(context.Context) ([][]byte, error) {
+		if fail.Load() {
+			return nil, errors.New("ThrottlingException")
+		}
+		return [][]byte{k1}, nil
+	}
+	v, err := NewVerifier(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reported []error
+	v.OnReloadError = func(err error) { reported = append(reported, err) }
+	fail.Store(true)
+	v.maxAge, v.attemptedAt = 0, time.Time{}
+	if _, err := v.Verify(context.Background(), signedWith(t, k1)); err != nil {
+		t.Fatalf("a failed re-read locked callers out: %v", err)
+	}
+	if len(reported) != 1 {
+		t.Fatalf("reload errors reported: %v, want 1", reported)
 	}
 }
 
