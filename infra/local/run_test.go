@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,9 +19,19 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
-// TestWalkthroughWorksAsPrinted starts the stack as make run does and runs
-// the curl commands it prints, parsed from its output.
+// TestWalkthroughWorksAsPrinted starts the stack as make run does (against
+// the test's DynamoDB Local) and runs the curl commands it prints, with
+// and without auto-attach.
 func TestWalkthroughWorksAsPrinted(t *testing.T) {
+	for _, autoAttach := range []string{"true", "false"} {
+		t.Run("AUTO_ATTACH="+autoAttach, func(t *testing.T) {
+			t.Setenv("AUTO_ATTACH", autoAttach)
+			runWalkthrough(t)
+		})
+	}
+}
+
+func runWalkthrough(t *testing.T) {
 	t.Setenv("DYNAMODB_ENDPOINT", dynamotest.Endpoint())
 	t.Setenv("TABLE_NAME", fmt.Sprintf("uauth-walkthrough-%d", time.Now().UnixNano()))
 	t.Setenv("PORT", "0")
@@ -86,9 +98,39 @@ func TestWalkthroughWorksAsPrinted(t *testing.T) {
 	}
 }
 
-// runCurl performs a printed curl command: -X, -H, -d, -s and one URL,
-// with single-quoted arguments, which is all the walkthrough uses.
+// runCurl runs a printed curl command in a shell, as a reader pasting it
+// would, asking curl for the status code as well. Without curl, it replays
+// the command with net/http instead.
 func runCurl(t *testing.T, line string) (int, map[string]any) {
+	t.Helper()
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Logf("curl not installed: replaying %q with net/http", line[:40])
+		return replayCurl(t, line)
+	}
+	out, err := exec.Command("sh", "-c", line+` -w '\n%{http_code}'`).Output()
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	i := strings.LastIndex(string(out), "\n")
+	if i < 0 {
+		t.Fatalf("%s: no status code in %q", line, out)
+	}
+	body, code := string(out[:i]), string(out[i+1:])
+	status, err := strconv.Atoi(code)
+	if err != nil {
+		t.Fatalf("%s: no status code in %q", line, out)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("%s: %v in %q", line, err, body)
+	}
+	return status, m
+}
+
+// replayCurl performs a printed curl command with net/http: -X, -H, -d, -s
+// and one URL, with single-quoted arguments, which is all the walkthrough
+// uses.
+func replayCurl(t *testing.T, line string) (int, map[string]any) {
 	t.Helper()
 	args := shellWords(t, line)[1:]
 	method, url, body := "GET", "", ""

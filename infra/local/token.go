@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/universalauth"
 )
 
 // Dev defaults. The secret is public by design: it exists so that a fresh
@@ -36,7 +38,16 @@ func token(args []string) error {
 	actorType := fs.String("actor-type", "user", "actor type: user or identity")
 	ttl := fs.Duration("ttl", 12*time.Hour, "token lifetime")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
 		return err
+	}
+	if _, ok := universalauth.CanonicalID(*org); !ok {
+		return fmt.Errorf("--org %q: want a UUID", *org)
+	}
+	if *actorType != auth.ActorUser && *actorType != auth.ActorIdentity {
+		return fmt.Errorf("--actor-type %q: want %s or %s", *actorType, auth.ActorUser, auth.ActorIdentity)
 	}
 	secret, _ := authSecret()
 	t, err := mintToken(secret, *org, *sub, *actorType, splitList(*perms), *ttl)

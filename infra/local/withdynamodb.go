@@ -64,6 +64,9 @@ func withDynamoDB(args []string) error {
 	err := cmd.Wait()
 	var exitErr *exec.ExitError
 	if errors.As(err, &exitErr) {
+		if ws, ok := exitErr.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return exitCode(128 + int(ws.Signal())) // as a shell reports it
+		}
 		return exitCode(exitErr.ExitCode())
 	}
 	return err

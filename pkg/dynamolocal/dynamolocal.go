@@ -74,11 +74,14 @@ func Start(ctx context.Context, o Options) (*Instance, error) {
 		}
 		args = append(args, "-dbPath", dbPath, "-sharedDb")
 	}
-	// A shell watchdog holds java's lifetime to ours: it waits on a pipe
-	// from this process, and when that closes (on Stop, or because this
-	// process died, say a test binary that panicked) it stops java. No JVM
-	// is ever left behind.
-	cmd := exec.Command("sh", append([]string{"-c", `java "$@" & pid=$!; read _; kill $pid 2>/dev/null; wait $pid`, "sh"}, args...)...)
+	// A shell watchdog holds java's lifetime to ours: a reader waits on a
+	// pipe from this process, and when that closes (on Stop, or because
+	// this process died, say a test binary that panicked) it stops java.
+	// No JVM is ever left behind. The shell itself exits with java, so an
+	// early exit is seen at once. (fd 3: a background list's stdin is
+	// /dev/null.)
+	const watchdog = `exec 3<&0; java "$@" <&- & pid=$!; { read _ <&3; kill $pid 2>/dev/null; } & wait $pid`
+	cmd := exec.Command("sh", append([]string{"-c", watchdog, "sh"}, args...)...)
 	cmd.Dir = filepath.Dir(jars[len(jars)-1])
 	cmd.Stdout, cmd.Stderr = o.Output, o.Output
 	lifeline, err := cmd.StdinPipe()

@@ -63,3 +63,21 @@ func TestNoOrphanWhenTheOwnerDies(t *testing.T) {
 	}
 	gone(t, endpoint)
 }
+
+func TestStartFailsFastWhenJavaExits(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	root, _ := RepoRoot()
+	start := time.Now()
+	inst, err := Start(context.Background(), Options{Root: root, Port: busy.Addr().(*net.TCPAddr).Port})
+	if err == nil {
+		inst.Stop()
+		t.Fatal("started on a port that is taken")
+	}
+	if !strings.Contains(err.Error(), "exited during startup") || time.Since(start) > 30*time.Second {
+		t.Fatalf("after %s: %v; want a prompt 'exited during startup'", time.Since(start).Round(time.Second), err)
+	}
+}

@@ -23,11 +23,12 @@ import (
 )
 
 // Build compiles the function in pkgDir (e.g. "../../functions/api") as
-// its bootstrap, with the flags the Makefile uses, for this machine.
+// its bootstrap, with the Makefile's flags but for this machine's
+// architecture, so that it runs here.
 func Build(t testing.TB, pkgDir string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-trimpath", "-o", bin, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {

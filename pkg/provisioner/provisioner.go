@@ -25,7 +25,8 @@ const (
 type Store interface {
 	// RecordIdentity writes a new identity, with c attached unless c is nil,
 	// in one conditional write. A known identity is left as it is, and the
-	// error says why: universalauth.ErrIdentityExists or ErrIdentityDeleted.
+	// error says why: universalauth.ErrIdentityExists, ErrIdentityDeleted,
+	// or ErrOrgMismatch.
 	RecordIdentity(ctx context.Context, id universalauth.Identity, c *universalauth.Config) error
 	// DeleteIdentity replaces the identity and everything hanging off it
 	// with a tombstone that expires at expiresAt.
@@ -63,7 +64,7 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for _, rec := range batch.Records {
 		log := h.Logger.With(slog.String("messageId", rec.MessageId))
-		if err := h.process(ctx, log, rec); err != nil {
+		if err := h.process(ctx, &log, rec); err != nil {
 			level, msg := slog.LevelWarn, "record failed, will be retried"
 			if errors.Is(err, errPoison) {
 				level, msg = slog.LevelError, "poison record"
@@ -75,13 +76,16 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	return resp, nil
 }
 
-func (h *Handler) process(ctx context.Context, log *slog.Logger, rec events.SQSMessage) error {
+// process applies one record. Once the record is decoded, it adds the
+// event's fields to *log, for its own lines and the caller's.
+func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQSMessage) error {
 	ev, d, err := Decode([]byte(rec.Body))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errPoison, err)
 	}
-	log = log.With(slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType),
+	*logp = (*logp).With(slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType),
 		slog.String("identityId", d.IdentityID), slog.String("orgId", d.OrgID))
+	log := *logp
 	at := ev.Time.UTC()
 	if at.IsZero() {
 		at = h.now()

@@ -200,10 +200,34 @@ func TestPoisonRecordFailsAloneAndWritesNothing(t *testing.T) {
 
 func TestCreateInAnotherOrgIsPoison(t *testing.T) {
 	e := newEnv(t, true)
+	logs := &bytes.Buffer{}
+	e.h.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	id := uuid.NewString()
 	e.deliver(event(provisioner.IdentityCreated, id, org))
 	if failed := e.deliver(event(provisioner.IdentityCreated, id, "22222222-2222-4222-8222-222222222222")); !reflect.DeepEqual(failed, []string{"m0"}) {
 		t.Fatalf("failed = %v, want [m0]", failed)
+	}
+	// A decoded record's failure is logged with the event's fields.
+	if !strings.Contains(logs.String(), `"msg":"poison record","messageId":"m0","eventId":`) || !strings.Contains(logs.String(), `"identityId":"`+id+`"`) {
+		t.Fatalf("poison log line lacks the event's fields:\n%s", logs)
+	}
+}
+
+// TestRedeliveredCreateDoesNotReattach: a configuration revoked through the
+// API stays revoked when the create event is delivered again.
+func TestRedeliveredCreateDoesNotReattach(t *testing.T) {
+	e := newEnv(t, true)
+	id := uuid.NewString()
+	created := event(provisioner.IdentityCreated, id, org)
+	e.deliver(created)
+	if _, err := e.store.DeleteConfig(context.Background(), org, id); err != nil {
+		t.Fatal(err)
+	}
+	if failed := e.deliver(created); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if _, err := e.config(id); !errors.Is(err, universalauth.ErrNotConfigured) {
+		t.Fatalf("got %v, want the revoked configuration to stay revoked", err)
 	}
 }
 

@@ -71,6 +71,13 @@ func TableInput(tableName string) (*dynamodb.CreateTableInput, error) {
 	if err != nil {
 		return nil, err
 	}
+	return tableInput(table, tableName)
+}
+
+// tableInput translates a table definition. Indexes, streams and
+// provisioned throughput are translated too, though the template has none
+// yet, so that adding one to template.yaml is all a local table needs.
+func tableInput(table *cfndynamodb.Table, tableName string) (*dynamodb.CreateTableInput, error) {
 	in := &dynamodb.CreateTableInput{
 		TableName:   aws.String(tableName),
 		BillingMode: types.BillingModeProvisioned, // CloudFormation's default

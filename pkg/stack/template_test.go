@@ -850,7 +850,7 @@ func TestFunctionPoliciesAreLeastPrivilege(t *testing.T) {
 				name, dynamo, want)
 		}
 		wantSecrets := []string(nil)
-		if name == apiFunction { // only the API signs and checks tokens
+		if name == apiFunction { // only the API checks tokens
 			wantSecrets = []string{"secretsmanager:GetSecretValue"}
 		}
 		if !slices.Equal(secrets, wantSecrets) {
