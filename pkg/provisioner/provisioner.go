@@ -77,7 +77,7 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 }
 
 // process applies one record. Once the record is decoded, it adds the
-// event's fields to *log, for its own lines and the caller's.
+// event's fields to *logp, for its own lines and the caller's.
 func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQSMessage) error {
 	ev, d, err := Decode([]byte(rec.Body))
 	if err != nil {
