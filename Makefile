@@ -59,8 +59,9 @@ test-go:
 
 # Each fuzz target runs from its seed corpus in every go test; here they
 # also explore for FUZZTIME. A failing input lands in testdata/fuzz/.
-FUZZ_TARGETS := FuzzDecodeSettings:./pkg/universalauth FuzzParseTrustedIP:./pkg/universalauth \
-                FuzzVerify:./pkg/auth FuzzDecode:./pkg/provisioner FuzzHandler:./pkg/httpapi
+FUZZ_TARGETS := FuzzDecodeSettings:./pkg/uaconfig FuzzDecodersAgree:./pkg/uaconfig FuzzParseTrustedIP:./pkg/uaconfig \
+                FuzzNetsAgreeWithAllows:./pkg/uaconfig FuzzVerify:./pkg/caller FuzzDecode:./pkg/provisioner \
+                FuzzHandler:./pkg/httpapi
 
 fuzz: $(LOCAL) ## fuzz the decoders, the IP parser, token verification and the handler, FUZZTIME (5s) each
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory fuzz-targets

@@ -22,7 +22,7 @@ func main() {
 	keys, err := cfg.AuthKeys(awsCfg)
 	check(cfg, "auth keys", err)
 	// Reads the keys once, at cold start; see auth.Verifier for rotation.
-	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys, apigw.RequestID)
+	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys, app.Platform{RequestID: apigw.RequestID, ClientIP: apigw.SourceIP})
 	check(cfg, "api", err)
 	lambda.Start(apigw.Handler(handler))
 }

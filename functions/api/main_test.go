@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/uauth/uauth/pkg/auth"
+
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/lambdatest"
-	"github.com/uauth/uauth/pkg/universalauth"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -35,12 +35,12 @@ func TestBootstrapServesTheSampleEvent(t *testing.T) {
 	}
 	identityID := ev.PathParameters["identityId"]
 	store := dynamostore.New(dynamotest.Client(t), table)
-	if err := store.RecordIdentity(context.Background(), universalauth.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+	if err := store.RecordIdentity(context.Background(), identity.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
-	secret := "bootstrap-test-secret"
-	tok, err := auth.Sign([]byte(secret), auth.Claims{OrgID: org, Permissions: []string{auth.IdentityEditAuth},
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "tf", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	secret := "bootstrap-test-secret-0123456789abcdef"
+	tok, err := caller.SignPlatform([]byte(secret), caller.PlatformClaims{Subject: "tf", OrgID: org, Permissions: []caller.Permission{caller.IdentityEditAuth},
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +88,8 @@ func TestBootstrapRefusesABadConfiguration(t *testing.T) {
 func BenchmarkColdStart(b *testing.B) {
 	table := dynamotest.NewTable(b)
 	api, hello := lambdatest.Build(b, "."), lambdatest.BuildBaseline(b)
-	tok, _ := auth.Sign([]byte("s"), auth.Claims{OrgID: org, Permissions: []string{auth.IdentityRead},
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "bench", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	tok, _ := caller.SignPlatform([]byte(benchSecret), caller.PlatformClaims{Subject: "bench", OrgID: org, Permissions: []caller.Permission{caller.IdentityRead},
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 	get, _ := json.Marshal(events.APIGatewayV2HTTPRequest{
 		RawPath: "/api/v1/auth/universal-auth/identities/8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45",
 		Headers: map[string]string{"authorization": "Bearer " + tok},
@@ -99,7 +99,7 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 	var apiTotal, helloTotal time.Duration
 	for b.Loop() {
-		fn := lambdatest.Start(b, api, "TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET=s")
+		fn := lambdatest.Start(b, api, "TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+benchSecret)
 		if res := fn.Invoke(get); !strings.Contains(string(res.Payload), `"statusCode":404`) {
 			b.Fatalf("%s\n%s", res, fn.Log())
 		}
@@ -117,3 +117,5 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(float64(helloTotal.Microseconds())/1000/float64(b.N), "hello-cold-ms")
 	b.ReportMetric(float64(apiTotal)/float64(helloTotal), "api/hello")
 }
+
+const benchSecret = "cold-start-bench-secret-0123456789abcdef"

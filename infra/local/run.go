@@ -16,10 +16,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uauth/uauth/pkg/app"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamolocal"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
+	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/stack"
 )
 
@@ -101,7 +102,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err := dynamostore.EnsureTable(ctx, db, table, ttlAttr); err != nil {
 		return err
 	}
-	api, err := app.API(ctx, cfg, db, auth.StaticKeys([]byte(cfg.AuthSecret)), nil)
+	api, err := app.API(ctx, cfg, db, keyring.Static([]byte(cfg.AuthSecret)), app.Platform{})
 	if err != nil {
 		return err
 	}
@@ -119,7 +120,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 
-	devToken, err := mintToken(cfg.AuthSecret, devOrgID, devActor, "user", []string{auth.OrgAdmin}, 12*time.Hour)
+	devToken, err := mintToken(cfg.AuthSecret, devOrgID, devActor, "user", []caller.Permission{caller.OrgAdmin}, 12*time.Hour)
 	if err != nil {
 		return err
 	}

@@ -8,9 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/identity"
 )
 
 // Dev defaults. The secret is public by design: it exists so that a fresh
@@ -33,7 +32,7 @@ func authSecret() (string, bool) {
 func token(args []string) error {
 	fs := flag.NewFlagSet("token", flag.ContinueOnError)
 	org := fs.String("org", devOrgID, "organization id (orgId claim)")
-	perms := fs.String("permissions", auth.OrgAdmin, "comma-separated permissions: identity:read, identity:edit-auth, identity:revoke-auth, org:admin")
+	perms := fs.String("permissions", string(caller.OrgAdmin), "comma-separated permissions: identity:read, identity:edit-auth, identity:revoke-auth, org:admin")
 	sub := fs.String("sub", devActor, "actor id (sub claim)")
 	actorType := fs.String("actor-type", "user", "actor type: user or identity")
 	ttl := fs.Duration("ttl", 12*time.Hour, "token lifetime")
@@ -43,11 +42,11 @@ func token(args []string) error {
 		}
 		return err
 	}
-	if _, ok := universalauth.CanonicalID(*org); !ok {
+	if _, ok := identity.CanonicalID(*org); !ok {
 		return fmt.Errorf("--org %q: want a UUID", *org)
 	}
-	if *actorType != auth.ActorUser && *actorType != auth.ActorIdentity {
-		return fmt.Errorf("--actor-type %q: want %s or %s", *actorType, auth.ActorUser, auth.ActorIdentity)
+	if *actorType != caller.ActorUser && *actorType != caller.ActorIdentity {
+		return fmt.Errorf("--actor-type %q: want %s or %s", *actorType, caller.ActorUser, caller.ActorIdentity)
 	}
 	secret, _ := authSecret()
 	t, err := mintToken(secret, *org, *sub, *actorType, splitList(*perms), *ttl)
@@ -58,23 +57,18 @@ func token(args []string) error {
 	return nil
 }
 
-func mintToken(secret, org, sub, actorType string, perms []string, ttl time.Duration) (string, error) {
+func mintToken(secret, org, sub, actorType string, perms []caller.Permission, ttl time.Duration) (string, error) {
 	now := time.Now()
-	return auth.Sign([]byte(secret), auth.Claims{
-		OrgID: org, ActorType: actorType, Permissions: perms,
-		RegisteredClaims: jwt.RegisteredClaims{
-			Subject:   sub,
-			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
-		},
+	return caller.SignPlatform([]byte(secret), caller.PlatformClaims{
+		Subject: sub, OrgID: org, ActorType: actorType, Permissions: perms, IssuedAt: now, ExpiresAt: now.Add(ttl),
 	})
 }
 
-func splitList(s string) []string {
-	var out []string
+func splitList(s string) []caller.Permission {
+	var out []caller.Permission
 	for _, p := range strings.Split(s, ",") {
 		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+			out = append(out, caller.Permission(p))
 		}
 	}
 	return out

@@ -5,7 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/keyring"
 )
 
 func TestDevTokensVerify(t *testing.T) {
@@ -18,17 +19,24 @@ func TestDevTokensVerify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := auth.NewVerifier(context.Background(), auth.StaticKeys([]byte(devSecret)))
-	actor, err := v.Verify(context.Background(), tok)
+	ring, err := keyring.New(context.Background(), keyring.Static([]byte(devSecret)), keyring.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if actor.OrgID != devOrgID || actor.ID != "me" || actor.Type != "identity" || !actor.Can(auth.IdentityEditAuth) || actor.Can(auth.IdentityRevokeAuth) {
+	parsed, err := caller.Parse(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor, err := caller.NewPlatform(ring).Verify(context.Background(), parsed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if actor.OrgID != devOrgID || actor.ID != "me" || actor.Type != "identity" || !actor.Can(caller.IdentityEditAuth) || actor.Can(caller.IdentityRevokeAuth) {
 		t.Fatalf("actor = %+v", actor)
 	}
 
-	t.Setenv("AUTH_SECRET", "mine")
-	if secret, dev := authSecret(); secret != "mine" || dev {
+	t.Setenv("AUTH_SECRET", "mine-0123456789abcdef0123456789abcdef")
+	if secret, dev := authSecret(); secret != "mine-0123456789abcdef0123456789abcdef" || dev {
 		t.Fatalf("AUTH_SECRET ignored: %q %v", secret, dev)
 	}
 }

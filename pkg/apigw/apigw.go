@@ -5,6 +5,7 @@ package apigw
 import (
 	"context"
 	"net/http"
+	"net/netip"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/awslabs/aws-lambda-go-api-proxy/core"
@@ -24,4 +25,19 @@ func RequestID(r *http.Request) string {
 		return ""
 	}
 	return rc.RequestID
+}
+
+// SourceIP returns the caller's address as API Gateway saw it
+// (requestContext.http.sourceIp), IPv4-mapped addresses unmapped; the zero
+// Addr outside Lambda or if it does not parse.
+func SourceIP(r *http.Request) netip.Addr {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok {
+		return netip.Addr{}
+	}
+	addr, err := netip.ParseAddr(rc.HTTP.SourceIP)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap().WithZone("")
 }

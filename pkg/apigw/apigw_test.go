@@ -11,13 +11,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/uauth/uauth/pkg/apigw"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/httpapi"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -37,21 +39,24 @@ func sample(t *testing.T) events.APIGatewayV2HTTPRequest {
 }
 
 func TestAdapterRoundTripsTheSampleEvent(t *testing.T) {
-	secret := []byte("adapter-secret")
+	secret := []byte("adapter-secret-0123456789abcdef0123")
 	store := dynamostore.New(dynamotest.Client(t), dynamotest.NewTable(t))
 	ev := sample(t)
 	identityID := ev.PathParameters["identityId"]
 	const org = "11111111-1111-4111-8111-111111111111"
-	if err := store.RecordIdentity(context.Background(), universalauth.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+	if err := store.RecordIdentity(context.Background(), identity.Identity{ID: identityID, OrgID: org, CreatedAt: time.Now()}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
-	verifier, _ := auth.NewVerifier(context.Background(), auth.StaticKeys(secret))
+	ring, err := keyring.New(context.Background(), keyring.Static(secret), keyring.Secret)
+	if err != nil {
+		t.Fatal(err)
+	}
 	handler := apigw.Handler(httpapi.New(httpapi.Options{
-		Service: universalauth.NewService(store), Verifier: verifier,
+		Config: uaconfig.NewService(store), Auth: &caller.Authenticator{Platform: caller.NewPlatform(ring)}, ClientIP: apigw.SourceIP,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), RequestID: apigw.RequestID,
 	}))
-	tok, err := auth.Sign(secret, auth.Claims{OrgID: org, Permissions: []string{auth.IdentityEditAuth},
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "tf", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	tok, err := caller.SignPlatform(secret, caller.PlatformClaims{Subject: "tf", OrgID: org, Permissions: []caller.Permission{caller.IdentityEditAuth},
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,34 +7,44 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
 	"github.com/uauth/uauth/pkg/httpapi"
+	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/provisioner"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
-// API returns the API handler; it reads the token keys once now. requestID
-// supplies the platform's request id (apigw.RequestID in Lambda); nil
-// generates one per request.
-func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys auth.KeySource, requestID func(*http.Request) string) (http.Handler, error) {
-	verifier, err := auth.NewVerifier(ctx, keys)
+// Platform is what the API takes from the platform it runs on: API
+// Gateway's request id and source address in Lambda. Nil functions fall
+// back to a generated id and the TCP peer.
+type Platform struct {
+	RequestID func(*http.Request) string
+	ClientIP  func(*http.Request) netip.Addr
+}
+
+// API returns the API handler; it reads the token keys once now, so that a
+// missing or weak key fails the cold start.
+func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys keyring.Source, p Platform) (http.Handler, error) {
+	log := cfg.Logger()
+	ring, err := keyring.New(ctx, keys, keyring.Secret)
 	if err != nil {
 		return nil, err
 	}
-	log := cfg.Logger()
-	verifier.OnReloadError = func(err error) {
-		log.Error("re-reading token keys failed; the current ones stay in use", slog.String("error", err.Error()))
+	ring.OnError = func(err error) {
+		log.Error("re-reading the platform token key failed; the keys in hand stay in use", slog.String("error", err.Error()))
 	}
 	return httpapi.New(httpapi.Options{
-		Service:      universalauth.NewService(dynamostore.New(db, cfg.TableName)),
-		Verifier:     verifier,
+		Config:       uaconfig.NewService(dynamostore.New(db, cfg.TableName)),
+		Auth:         &caller.Authenticator{Platform: caller.NewPlatform(ring)},
 		Logger:       log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
-		RequestID:    requestID,
+		RequestID:    p.RequestID,
+		ClientIP:     p.ClientIP,
 	}), nil
 }
 

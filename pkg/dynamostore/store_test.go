@@ -18,17 +18,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/provisioner"
 	"github.com/uauth/uauth/pkg/stack"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 // The store is both the API's and the provisioner's port.
 var (
-	_ universalauth.Store = (*dynamostore.Store)(nil)
-	_ provisioner.Store   = (*dynamostore.Store)(nil)
+	_ uaconfig.Store    = (*dynamostore.Store)(nil)
+	_ provisioner.Store = (*dynamostore.Store)(nil)
 )
 
 const (
@@ -55,8 +56,10 @@ func rawItem(t *testing.T, s *dynamostore.Store, db *dynamodb.Client, id string)
 	return out.Item
 }
 
-func newConfig(t *testing.T, identityID string) universalauth.Config {
-	c, err := universalauth.NewConfig(universalauth.InfisicalDefaults(), identityID, universalauth.Settings{}, time.Now())
+func unchanged(c uaconfig.Config) (uaconfig.Config, error) { return c, nil }
+
+func newConfig(t *testing.T, identityID string) uaconfig.Config {
+	c, err := uaconfig.NewConfig(uaconfig.InfisicalDefaults(), identityID, uaconfig.Settings{}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,12 +69,12 @@ func newConfig(t *testing.T, identityID string) universalauth.Config {
 func TestRecordIdentityIsIdempotent(t *testing.T) {
 	s, db := newStore(t)
 	id := uuid.NewString()
-	identity := universalauth.Identity{ID: id, OrgID: org, Name: "ci", CreatedAt: time.Date(2026, 11, 7, 5, 31, 56, 0, time.UTC)}
-	if err := s.RecordIdentity(ctx, identity, nil); err != nil {
+	ident := identity.Identity{ID: id, OrgID: org, Name: "ci", CreatedAt: time.Date(2026, 11, 7, 5, 31, 56, 0, time.UTC)}
+	if err := s.RecordIdentity(ctx, ident, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	c := newConfig(t, id)
-	if err := s.RecordIdentity(ctx, identity, &c); !errors.Is(err, universalauth.ErrIdentityExists) {
+	if err := s.RecordIdentity(ctx, ident, &c, "test"); !errors.Is(err, identity.ErrExists) {
 		t.Fatalf("second record: %v, want ErrIdentityExists", err)
 	}
 	item := rawItem(t, s, db, id)
@@ -90,14 +93,14 @@ func TestTombstone(t *testing.T) {
 	s, db := newStore(t)
 	id := uuid.NewString()
 	c := newConfig(t, id)
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, &c); err != nil {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, &c, "test"); err != nil {
 		t.Fatal(err)
 	}
 	expires := time.Now().Add(time.Hour).Truncate(time.Second)
-	if err := s.DeleteIdentity(ctx, id, otherOrg, time.Now(), expires); !errors.Is(err, universalauth.ErrOrgMismatch) {
+	if err := s.DeleteIdentity(ctx, id, otherOrg, time.Now(), expires, "test"); !errors.Is(err, identity.ErrOrgMismatch) {
 		t.Fatalf("delete from another org: %v, want ErrOrgMismatch", err)
 	}
-	if err := s.DeleteIdentity(ctx, id, org, time.Now(), expires); err != nil {
+	if err := s.DeleteIdentity(ctx, id, org, time.Now(), expires, "test"); err != nil {
 		t.Fatal(err)
 	}
 	item := rawItem(t, s, db, id)
@@ -113,16 +116,16 @@ func TestTombstone(t *testing.T) {
 		t.Fatal("the tombstone kept the configuration")
 	}
 	for name, op := range map[string]func() error{
-		"attach": func() error { return s.CreateConfig(ctx, org, newConfig(t, id)) },
+		"attach": func() error { return s.CreateConfig(ctx, org, newConfig(t, id), "test") },
 		"get":    func() error { _, err := s.GetConfig(ctx, org, id); return err },
-		"update": func() error { _, err := s.UpdateConfig(ctx, org, id, universalauth.Settings{}, time.Now()); return err },
-		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id); return err },
+		"update": func() error { _, err := s.UpdateConfig(ctx, org, id, unchanged, "test"); return err },
+		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id, "test"); return err },
 	} {
-		if err := op(); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+		if err := op(); !errors.Is(err, identity.ErrNotFound) {
 			t.Errorf("%s on a tombstone: %v, want ErrIdentityNotFound", name, err)
 		}
 	}
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, &c); !errors.Is(err, universalauth.ErrIdentityDeleted) {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, &c, "test"); !errors.Is(err, identity.ErrDeleted) {
 		t.Fatalf("create after delete: %v, want ErrIdentityDeleted", err)
 	}
 }
@@ -130,13 +133,13 @@ func TestTombstone(t *testing.T) {
 func TestConfigRoundTripsThroughDynamoDB(t *testing.T) {
 	s, _ := newStore(t)
 	id := uuid.NewString()
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	c := newConfig(t, id)
-	ip, _ := universalauth.ParseTrustedIP("192.168.1.5")
-	c.AccessTokenTrustedIPs = []universalauth.TrustedIP{ip}
-	if err := s.CreateConfig(ctx, org, c); err != nil {
+	ip, _ := uaconfig.ParseTrustedIP("192.168.1.5")
+	c.AccessTokenTrustedIPs = uaconfig.TrustedIPs{ip}
+	if err := s.CreateConfig(ctx, org, c, "test"); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetConfig(ctx, org, id)
@@ -147,7 +150,7 @@ func TestConfigRoundTripsThroughDynamoDB(t *testing.T) {
 		*got.ClientSecretTrustedIPs[0].Prefix != 0 || got.LockoutThreshold != 3 {
 		t.Fatalf("got %+v\nwant %+v", got, c)
 	}
-	if _, err := s.GetConfig(ctx, otherOrg, id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := s.GetConfig(ctx, otherOrg, id); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("other org: %v", err)
 	}
 }
@@ -172,7 +175,7 @@ func TestEnsureTableIsIdempotentAndEnablesTTL(t *testing.T) {
 }
 
 // lossyTransport delivers every request to DynamoDB Local but, once,
-// replaces the response to a committed UpdateItem with a retryable 500:
+// replaces the response to a committed TransactWriteItems with a retryable 500:
 // what a response lost on the network looks like to the SDK.
 type lossyTransport struct {
 	dropped atomic.Bool
@@ -180,7 +183,7 @@ type lossyTransport struct {
 
 func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil || !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".UpdateItem") || !l.dropped.CompareAndSwap(false, true) {
+	if err != nil || !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".TransactWriteItems") || !l.dropped.CompareAndSwap(false, true) {
 		return resp, err
 	}
 	resp.Body.Close()
@@ -198,18 +201,18 @@ func TestAttachSurvivesARetryAfterCommit(t *testing.T) {
 	})
 	s := dynamostore.New(db, dynamotest.NewTable(t))
 	id := uuid.NewString()
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
 	c := newConfig(t, id)
-	if err := s.CreateConfig(ctx, org, c); err != nil {
+	if err := s.CreateConfig(ctx, org, c, "test"); err != nil {
 		t.Fatalf("attach whose first response was lost: %v, want success", err)
 	}
-	if n := calls.Calls()["UpdateItem"]; n != 2 {
-		t.Fatalf("UpdateItem went out %d times, want 2 (the lost one and the retry)", n)
+	if n := calls.Calls()["TransactWriteItems"]; n != 2 {
+		t.Fatalf("TransactWriteItems went out %d times, want 2 (the lost one and the retry)", n)
 	}
 	// A different attach still finds the identity configured.
-	if err := s.CreateConfig(ctx, org, newConfig(t, id)); !errors.Is(err, universalauth.ErrAlreadyConfigured) {
+	if err := s.CreateConfig(ctx, org, newConfig(t, id), "test"); !errors.Is(err, uaconfig.ErrAlreadyConfigured) {
 		t.Fatalf("second attach: %v, want ErrAlreadyConfigured", err)
 	}
 }
@@ -217,10 +220,10 @@ func TestAttachSurvivesARetryAfterCommit(t *testing.T) {
 func TestRecordIdentityInAnotherOrg(t *testing.T) {
 	s, _ := newStore(t)
 	id := uuid.NewString()
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil); err != nil {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}, nil, "test"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RecordIdentity(ctx, universalauth.Identity{ID: id, OrgID: otherOrg, CreatedAt: time.Now()}, nil); !errors.Is(err, universalauth.ErrOrgMismatch) {
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: id, OrgID: otherOrg, CreatedAt: time.Now()}, nil, "test"); !errors.Is(err, identity.ErrOrgMismatch) {
 		t.Fatalf("got %v, want ErrOrgMismatch", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -88,10 +89,12 @@ func NewTable(t testing.TB) string {
 }
 
 // Counter counts DynamoDB API calls by operation, through SDK middleware,
-// so that tests and benchmarks can hold round trips to account.
+// so that tests and benchmarks can hold round trips to account. It also
+// records the IAM actions the calls need (see Actions).
 type Counter struct {
-	mu    sync.Mutex
-	calls map[string]int
+	mu      sync.Mutex
+	calls   map[string]int
+	actions map[string]bool
 }
 
 // Option installs the counter on a client: pass it to Client. It counts at
@@ -99,6 +102,13 @@ type Counter struct {
 // attempt that goes on the wire is a call.
 func (c *Counter) Option(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+		if err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("uauthActionRecorder",
+			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+				c.record(awsmiddleware.GetOperationName(ctx), in.Parameters)
+				return next.HandleInitialize(ctx, in)
+			}), middleware.Before); err != nil {
+			return err
+		}
 		return s.Finalize.Add(middleware.FinalizeMiddlewareFunc("uauthCallCounter",
 			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				c.mu.Lock()
@@ -110,6 +120,47 @@ func (c *Counter) Option(o *dynamodb.Options) {
 				return next.HandleFinalize(ctx, in)
 			}), middleware.After)
 	})
+}
+
+// record notes the IAM actions a call needs. A transaction needs those of
+// its parts: IAM has no TransactWriteItems action, but PutItem, UpdateItem,
+// DeleteItem and ConditionCheckItem for each kind of part.
+func (c *Counter) record(op string, params any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.actions == nil {
+		c.actions = map[string]bool{}
+	}
+	tx, ok := params.(*dynamodb.TransactWriteItemsInput)
+	if !ok {
+		c.actions[op] = true
+		return
+	}
+	for _, it := range tx.TransactItems {
+		switch {
+		case it.Put != nil:
+			c.actions["PutItem"] = true
+		case it.Update != nil:
+			c.actions["UpdateItem"] = true
+		case it.Delete != nil:
+			c.actions["DeleteItem"] = true
+		case it.ConditionCheck != nil:
+			c.actions["ConditionCheckItem"] = true
+		}
+	}
+}
+
+// Actions returns the IAM actions (without "dynamodb:") of every call made
+// since the counter was installed, sorted. Reset does not clear them.
+func (c *Counter) Actions() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.actions))
+	for a := range c.actions {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Reset forgets the calls counted so far.

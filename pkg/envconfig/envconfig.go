@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 // DefaultTombstoneTTL outlives any event still on its way: SQS keeps a
@@ -40,9 +40,9 @@ type Config struct {
 	AuthSecretARN string // AUTH_SECRET_ARN: Secrets Manager secret holding it, in Lambda
 	MaxBodyBytes  int64  // MAX_BODY_BYTES: request body cap; 0 means the API's default
 
-	AutoAttach    bool                 // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
-	DefaultConfig universalauth.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
-	TombstoneTTL  time.Duration        // TOMBSTONE_TTL: how long a deleted identity stays deleted
+	AutoAttach    bool            // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
+	DefaultConfig uaconfig.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
+	TombstoneTTL  time.Duration   // TOMBSTONE_TTL: how long a deleted identity stays deleted
 }
 
 // Load reads the configuration through getenv (os.Getenv in production)
@@ -55,7 +55,7 @@ func Load(getenv func(string) string) (Config, error) {
 		AuthSecret:       getenv("AUTH_SECRET"),
 		AuthSecretARN:    getenv("AUTH_SECRET_ARN"),
 		AutoAttach:       true,
-		DefaultConfig:    universalauth.InfisicalDefaults(),
+		DefaultConfig:    uaconfig.InfisicalDefaults(),
 		TombstoneTTL:     DefaultTombstoneTTL,
 	}
 	var errs []error
@@ -83,10 +83,10 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if v := getenv("DEFAULT_UA_CONFIG"); strings.TrimSpace(v) != "" {
 		// The same decoder and rules as a POST body.
-		s, err := universalauth.DecodeSettings([]byte(v), "")
+		s, err := uaconfig.DecodeSettings([]byte(v), "")
 		if err == nil {
 			c.DefaultConfig = s.Apply(c.DefaultConfig)
-			err = universalauth.CheckTTL(c.DefaultConfig.AccessTokenTTL, c.DefaultConfig.AccessTokenMaxTTL)
+			err = uaconfig.CheckTTL(c.DefaultConfig.AccessTokenTTL, c.DefaultConfig.AccessTokenMaxTTL)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("DEFAULT_UA_CONFIG: %w", err))
@@ -155,35 +155,41 @@ func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Optio
 	}}, optFns...)...)
 }
 
-// AuthKeys returns where the API's token keys come from. With
+// AuthKeys returns where the platform's token keys come from. With
 // AUTH_SECRET_ARN: the AWSCURRENT and, if there is one, AWSPREVIOUS
 // versions of that Secrets Manager secret, so that tokens signed on either
 // side of a rotation verify. Otherwise AUTH_SECRET, for local use.
-func (c Config) AuthKeys(cfg aws.Config) (auth.KeySource, error) {
+func (c Config) AuthKeys(cfg aws.Config) (keyring.Source, error) {
 	if c.AuthSecretARN == "" {
 		if c.AuthSecret == "" {
 			return nil, errors.New("set AUTH_SECRET_ARN (or AUTH_SECRET for local use)")
 		}
-		return auth.StaticKeys([]byte(c.AuthSecret)), nil
+		return keyring.Static([]byte(c.AuthSecret)), nil
 	}
-	client := secretsmanager.NewFromConfig(cfg)
+	return SecretVersions(secretsmanager.NewFromConfig(cfg), "AUTH_SECRET_ARN", c.AuthSecretARN), nil
+}
+
+// SecretVersions is a keyring.Source over a Secrets Manager secret: its
+// AWSCURRENT version and, once it has been rotated, AWSPREVIOUS. env names
+// the variable that gave arn, for error messages.
+func SecretVersions(client *secretsmanager.Client, env, arn string) keyring.Source {
 	return func(ctx context.Context) ([][]byte, error) {
 		var keys [][]byte
 		for _, stage := range []string{"AWSCURRENT", "AWSPREVIOUS"} {
 			out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
-				SecretId: &c.AuthSecretARN, VersionStage: aws.String(stage),
+				SecretId: &arn, VersionStage: aws.String(stage),
 			})
 			var missing *smtypes.ResourceNotFoundException
 			switch {
 			case stage == "AWSPREVIOUS" && errors.As(err, &missing):
 				continue // never rotated
 			case err != nil:
-				return nil, fmt.Errorf("AUTH_SECRET_ARN (%s): %w", stage, err)
+				return nil, fmt.Errorf("%s (%s): %w", env, stage, err)
 			case out.SecretString == nil || *out.SecretString == "":
-				return nil, fmt.Errorf("AUTH_SECRET_ARN (%s): the secret has no string value", stage)
+				return nil, fmt.Errorf("%s (%s): the secret has no string value", env, stage)
 			}
 			keys = append(keys, []byte(*out.SecretString))
 		}
 		return keys, nil
-	}, nil
+	}
 }

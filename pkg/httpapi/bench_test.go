@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/caller"
 )
 
 // BenchmarkAttach measures attach through the http.Handler against the
@@ -22,7 +21,7 @@ import (
 // ratio is the figure to watch; absolute times depend on the machine.
 func BenchmarkAttach(b *testing.B) {
 	e := newEnv(b)
-	tok := token(b, orgA, auth.IdentityEditAuth)
+	tok := token(b, orgA, caller.IdentityEditAuth)
 	body := `{"clientSecretTrustedIps":[{"ipAddress":"10.0.0.0/8"}],"accessTokenTTL":3600}`
 
 	// The floor's item: an attached identity as stored, under a new key each time.
@@ -79,7 +78,7 @@ func BenchmarkAttach(b *testing.B) {
 // identities and reports each one's median latency and DynamoDB calls.
 func BenchmarkOperations(b *testing.B) {
 	e := newEnv(b)
-	tok := token(b, orgA, auth.OrgAdmin)
+	tok := token(b, orgA, caller.OrgAdmin)
 	ops := []struct{ name, method, body string }{
 		{"attach", "POST", `{"accessTokenTTL":3600}`},
 		{"get", "GET", ""},
@@ -109,20 +108,6 @@ func BenchmarkOperations(b *testing.B) {
 	for j, op := range ops {
 		b.ReportMetric(micros(percentile(lat[j], 50)), op.name+"-p50-µs")
 		b.ReportMetric(float64(calls[j])/float64(b.N), op.name+"-ddb-calls")
-	}
-}
-
-// BenchmarkDecodeSettings is the CPU-only part of an attach: the decoder
-// and validator on a full body.
-func BenchmarkDecodeSettings(b *testing.B) {
-	body := []byte(`{"identityId":"8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45","clientSecretTrustedIps":[{"ipAddress":"10.0.0.0/8"},{"ipAddress":"192.168.1.5"}],
-		"accessTokenTrustedIps":[{"ipAddress":"2001:db8::/32"}],"accessTokenTTL":3600,"accessTokenMaxTTL":7200,"accessTokenNumUsesLimit":0,
-		"accessTokenPeriod":0,"lockoutEnabled":true,"lockoutThreshold":3,"lockoutDurationSeconds":300,"lockoutCounterResetSeconds":30}`)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := universalauth.DecodeSettings(body, "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45"); err != nil {
-			b.Fatal(err)
-		}
 	}
 }
 

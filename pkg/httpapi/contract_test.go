@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,7 +11,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 // ips decodes a trusted-IP list as it is on the wire.
@@ -30,7 +32,7 @@ func ips(t *testing.T, v any) []map[string]any {
 func TestAttachWithDefaults(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	c := e.do("POST", path(id), token(t, orgA, auth.IdentityEditAuth), `{}`).config()
+	c := e.do("POST", path(id), token(t, orgA, caller.IdentityEditAuth), `{}`).config()
 
 	wantNumbers := map[string]float64{
 		"accessTokenTTL": 2592000, "accessTokenMaxTTL": 2592000, "accessTokenNumUsesLimit": 0, "accessTokenPeriod": 0,
@@ -69,7 +71,7 @@ func TestAttachWithDefaults(t *testing.T) {
 	}
 
 	// GET returns the same object.
-	if got := e.do("GET", path(id), token(t, orgA, auth.IdentityRead), "").config(); !reflect.DeepEqual(got, c) {
+	if got := e.do("GET", path(id), token(t, orgA, caller.IdentityRead), "").config(); !reflect.DeepEqual(got, c) {
 		t.Errorf("GET = %v\nwant  %v", got, c)
 	}
 }
@@ -83,7 +85,7 @@ func TestAttachWithEveryField(t *testing.T) {
 		"accessTokenTTL": 3600, "accessTokenMaxTTL": 7200, "accessTokenNumUsesLimit": 10, "accessTokenPeriod": 60,
 		"lockoutEnabled": false, "lockoutThreshold": 5, "lockoutDurationSeconds": 600, "lockoutCounterResetSeconds": 60,
 		"isClientSecretRotationEnabled": false}`, id)
-	c := e.do("POST", path(id), token(t, orgA, auth.OrgAdmin), body).config()
+	c := e.do("POST", path(id), token(t, orgA, caller.OrgAdmin), body).config()
 
 	for k, want := range map[string]any{
 		"accessTokenTTL": 3600.0, "accessTokenMaxTTL": 7200.0, "accessTokenNumUsesLimit": 10.0, "accessTokenPeriod": 60.0,
@@ -103,7 +105,7 @@ func TestAttachWithEveryField(t *testing.T) {
 		t.Errorf("accessTokenTrustedIps = %v, want %v", got, wantTokenIPs)
 	}
 	// And the same after a round trip through DynamoDB.
-	if got := e.do("GET", path(id), token(t, orgA, auth.IdentityRead), "").config(); !reflect.DeepEqual(got, c) {
+	if got := e.do("GET", path(id), token(t, orgA, caller.IdentityRead), "").config(); !reflect.DeepEqual(got, c) {
 		t.Errorf("GET = %v\nwant  %v", got, c)
 	}
 }
@@ -111,7 +113,7 @@ func TestAttachWithEveryField(t *testing.T) {
 func TestAttachMaxTTLZeroMeansNoMaximum(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	c := e.do("POST", path(id), token(t, orgA, auth.OrgAdmin), `{"accessTokenTTL": 315360000, "accessTokenMaxTTL": 0}`).config()
+	c := e.do("POST", path(id), token(t, orgA, caller.OrgAdmin), `{"accessTokenTTL": 315360000, "accessTokenMaxTTL": 0}`).config()
 	if c["accessTokenTTL"] != 315360000.0 || c["accessTokenMaxTTL"] != 0.0 {
 		t.Fatalf("got TTL %v, max %v", c["accessTokenTTL"], c["accessTokenMaxTTL"])
 	}
@@ -123,12 +125,12 @@ func TestAttachMaxTTLZeroMeansNoMaximum(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	e := newEnv(t)
 	configured := e.identity(orgA)
-	e.do("POST", path(configured), token(t, orgA, auth.OrgAdmin), `{}`).config()
+	e.do("POST", path(configured), token(t, orgA, caller.OrgAdmin), `{}`).config()
 	bare := e.identity(orgA)
 	foreign := e.identity(orgB)
-	e.do("POST", path(foreign), token(t, orgB, auth.OrgAdmin), `{}`).config()
+	e.do("POST", path(foreign), token(t, orgB, caller.OrgAdmin), `{}`).config()
 
-	admin := token(t, orgA, auth.OrgAdmin)
+	admin := token(t, orgA, caller.OrgAdmin)
 	hs256 := func(mod func(jwt.MapClaims)) string {
 		return signed(t, jwt.SigningMethodHS256, testSecret, adminClaims(orgA, mod))
 	}
@@ -148,17 +150,17 @@ func TestRefusals(t *testing.T) {
 		dbCalls               int // DynamoDB calls the refusal may make
 	}{
 		{"no token", "POST", bare, "", `{}`, 401, "UnauthorizedError", "Token missing", 0},
-		{"garbage token", "POST", bare, "garbage", `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"token without exp", "POST", bare, noExp, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"expired token", "POST", bare, expired, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"wrong secret", "POST", bare, wrongSecret, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"alg none", "POST", bare, algNone, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"HS512 when HS256 is configured", "POST", bare, hs512, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"token without orgId", "POST", bare, noOrg, `{}`, 403, "TokenError", "Invalid token: *", 0},
-		{"another org's admin", "POST", bare, token(t, orgB, auth.OrgAdmin), `{}`, 404, "NotFound", "Identity not found", 1},
-		{"read-only token attaches", "POST", bare, token(t, orgA, auth.IdentityRead), `{}`, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
-		{"edit token revokes", "DELETE", configured, token(t, orgA, auth.IdentityEditAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
-		{"revoke token reads", "GET", configured, token(t, orgA, auth.IdentityRevokeAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"garbage token", "POST", bare, "garbage", `{}`, 403, "TokenError", "Invalid token", 0},
+		{"token without exp", "POST", bare, noExp, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"expired token", "POST", bare, expired, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"wrong secret", "POST", bare, wrongSecret, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"alg none", "POST", bare, algNone, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"HS512 when HS256 is configured", "POST", bare, hs512, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"token without orgId", "POST", bare, noOrg, `{}`, 403, "TokenError", "Invalid token", 0},
+		{"another org's admin", "POST", bare, token(t, orgB, caller.OrgAdmin), `{}`, 404, "NotFound", "Identity not found", 1},
+		{"read-only token attaches", "POST", bare, token(t, orgA, caller.IdentityRead), `{}`, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"edit token revokes", "DELETE", configured, token(t, orgA, caller.IdentityEditAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
+		{"revoke token reads", "GET", configured, token(t, orgA, caller.IdentityRevokeAuth), ``, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
 		{"no permissions", "PATCH", configured, token(t, orgA), `{}`, 403, "PermissionDenied", "You are not allowed to perform this action", 0},
 		{"path id not a uuid", "POST", "not-a-uuid", admin, `{}`, 422, "ValidationFailure", "", 0},
 		{"path id in braces", "POST", "{" + bare + "}", admin, `{}`, 422, "ValidationFailure", "", 0},
@@ -180,8 +182,10 @@ func TestRefusals(t *testing.T) {
 		{"another org's identity: read", "GET", foreign, admin, ``, 404, "NotFound", "Identity not found", 1},
 		{"another org's identity: update", "PATCH", foreign, admin, `{"accessTokenTTL":60}`, 404, "NotFound", "Identity not found", 1},
 		{"another org's identity: revoke", "DELETE", foreign, admin, ``, 404, "NotFound", "Identity not found", 1},
-		{"read without configuration", "GET", bare, admin, ``, 400, "BadRequest", "The identity does not have universal auth", 1},
-		{"update without configuration", "PATCH", bare, admin, `{}`, 400, "BadRequest", "The identity does not have universal auth", 1},
+		// As current Infisical: the Terraform provider reads this 404 as
+		// "gone" and re-creates the configuration on the next apply.
+		{"read without configuration", "GET", bare, admin, ``, 404, "NotFound", "Failed to find universal auth for identity with ID " + bare, 1},
+		{"update without configuration", "PATCH", bare, admin, `{}`, 404, "NotFound", "Failed to find universal auth for identity with ID " + bare, 1},
 		{"revoke without configuration", "DELETE", bare, admin, ``, 400, "BadRequest", "The identity does not have universal auth", 1},
 		{"update TTL above stored max", "PATCH", configured, admin, `{"accessTokenTTL":2592001}`, 400, "BadRequest", "Access token TTL cannot be greater than max TTL", 1},
 		{"update max below stored TTL", "PATCH", configured, admin, `{"accessTokenMaxTTL":60}`, 400, "BadRequest", "Access token TTL cannot be greater than max TTL", 1},
@@ -216,7 +220,7 @@ func TestRefusals(t *testing.T) {
 
 // adminClaims are valid org:admin claims, changed by mod when it is not nil.
 func adminClaims(org string, mod func(jwt.MapClaims)) jwt.MapClaims {
-	c := jwt.MapClaims{"sub": "attacker", "orgId": org, "permissions": []string{auth.OrgAdmin}, "exp": time.Now().Add(time.Hour).Unix()}
+	c := jwt.MapClaims{"sub": "attacker", "orgId": org, "permissions": []string{string(caller.OrgAdmin)}, "exp": time.Now().Add(time.Hour).Unix()}
 	if mod != nil {
 		mod(c)
 	}
@@ -235,7 +239,7 @@ func signed(t *testing.T, m jwt.SigningMethod, key any, c jwt.MapClaims) string 
 func TestPatchChangesOnlyTheGivenFields(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	created := e.do("POST", path(id), tok, `{"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8"}]}`).config()
 
 	*e.clock = e.clock.Add(90 * time.Second)
@@ -260,7 +264,7 @@ func TestPatchChangesOnlyTheGivenFields(t *testing.T) {
 func TestPatchTTLRuleUsesTheMergedResult(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	e.do("POST", path(id), tok, `{"accessTokenTTL": 100, "accessTokenMaxTTL": 200}`).config()
 
 	steps := []struct {
@@ -289,7 +293,7 @@ func TestPatchTTLRuleUsesTheMergedResult(t *testing.T) {
 func TestDeleteReturnsTheRemovedConfiguration(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	created := e.do("POST", path(id), tok, `{}`).config()
 
 	// The Terraform provider sends identityId in the DELETE body.
@@ -297,7 +301,7 @@ func TestDeleteReturnsTheRemovedConfiguration(t *testing.T) {
 	if !reflect.DeepEqual(removed, created) {
 		t.Errorf("DELETE = %v\nwant %v", removed, created)
 	}
-	e.do("GET", path(id), tok, "").expectError(400, "BadRequest", "The identity does not have universal auth")
+	e.do("GET", path(id), tok, "").expectError(404, "NotFound", "Failed to find universal auth for identity with ID "+id)
 
 	again := e.do("POST", path(id), tok, `{}`).config()
 	if again["clientId"] == created["clientId"] {
@@ -308,7 +312,7 @@ func TestDeleteReturnsTheRemovedConfiguration(t *testing.T) {
 func TestRoutingTolerance(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	e.do("POST", path(id)+"/", tok, `{}`).config()
 	e.do("GET", path(id)+"/", tok, "").config()
 	e.do("GET", "/api/v1/nope", tok, "").expectError(404, "NotFound", "Route not found")
@@ -322,7 +326,7 @@ func TestRoutingTolerance(t *testing.T) {
 func TestConcurrentAttachesToOneIdentity(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.IdentityEditAuth)
+	tok := token(t, orgA, caller.IdentityEditAuth)
 	statuses := parallel(50, func(int) *response { return e.do("POST", path(id), tok, `{}`) })
 	if statuses[200] != 1 || statuses[400] != 49 || len(statuses) != 2 {
 		t.Fatalf("statuses = %v, want exactly one 200 and 49 400", statuses)
@@ -335,7 +339,7 @@ func TestConcurrentAttachesToManyIdentities(t *testing.T) {
 	for i := range ids {
 		ids[i] = e.identity(orgA)
 	}
-	tok := token(t, orgA, auth.IdentityEditAuth)
+	tok := token(t, orgA, caller.IdentityEditAuth)
 	statuses := parallel(50, func(i int) *response { return e.do("POST", path(ids[i]), tok, `{}`) })
 	if statuses[200] != 50 {
 		t.Fatalf("statuses = %v, want 50 × 200", statuses)
@@ -363,20 +367,23 @@ func parallel(n int, req func(i int) *response) map[int]int {
 func TestDynamoDBCallsPerOperation(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	ops := []struct {
-		method, body, op string
+		method, body string
+		calls        map[string]int
 	}{
-		{"POST", `{}`, "UpdateItem"},
-		{"GET", ``, "GetItem"},
-		{"PATCH", `{"accessTokenTTL": 60}`, "UpdateItem"},
-		{"DELETE", ``, "UpdateItem"},
+		// Attach writes the identity item and login's view of it together.
+		{"POST", `{}`, map[string]int{"TransactWriteItems": 1}},
+		{"GET", ``, map[string]int{"GetItem": 1}},
+		// Update reads, then writes both on the condition nothing changed.
+		{"PATCH", `{"accessTokenTTL": 60}`, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
+		{"DELETE", ``, map[string]int{"UpdateItem": 1}},
 	}
 	for _, o := range ops {
 		e.calls.Reset()
 		e.do(o.method, path(id), tok, o.body).config()
-		if got := e.calls.Calls(); !reflect.DeepEqual(got, map[string]int{o.op: 1}) {
-			t.Errorf("%s made %v, want exactly one %s", o.method, got, o.op)
+		if got := e.calls.Calls(); !reflect.DeepEqual(got, o.calls) {
+			t.Errorf("%s made %v, want %v", o.method, got, o.calls)
 		}
 	}
 }
@@ -404,7 +411,7 @@ func isUUID(s string) bool {
 func TestIDsAreCaseInsensitive(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	upper := strings.ToUpper(id)
 	c := e.do("POST", path(upper), tok, `{"identityId":"`+upper+`"}`).config()
 	if c["identityId"] != id {
@@ -417,7 +424,7 @@ func TestIDsAreCaseInsensitive(t *testing.T) {
 func TestUncleanPathsAreJSON404s(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 	for _, p := range []string{
 		"/api/v1/auth/universal-auth/identities/./" + id,
 		"/api/v1/auth/universal-auth/x/../identities/" + id,
@@ -434,11 +441,11 @@ func TestUncleanPathsAreJSON404s(t *testing.T) {
 func TestAttachRacesIdentityDeletion(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
-	tok := token(t, orgA, auth.IdentityEditAuth)
+	tok := token(t, orgA, caller.IdentityEditAuth)
 	deleted := make(chan error, 1)
 	statuses := parallel(50, func(i int) *response {
 		if i == 25 {
-			deleted <- e.store.DeleteIdentity(context.Background(), id, orgA, time.Now(), time.Now().Add(time.Hour))
+			deleted <- e.store.DeleteIdentity(context.Background(), id, orgA, time.Now(), time.Now().Add(time.Hour), "test")
 		}
 		return e.do("POST", path(id), tok, `{}`)
 	})
@@ -451,5 +458,49 @@ func TestAttachRacesIdentityDeletion(t *testing.T) {
 	if item := e.item(id); strings.Contains(item, `"ua"`) || !strings.Contains(item, `"deleted"`) {
 		t.Fatalf("after the race the item is %s, want a tombstone without configuration", item)
 	}
-	e.do("GET", path(id), token(t, orgA, auth.IdentityRead), "").expectError(404, "NotFound", "Identity not found")
+	e.do("GET", path(id), token(t, orgA, caller.IdentityRead), "").expectError(404, "NotFound", "Identity not found")
+}
+
+// TestPatchRoundTripsEveryField patches each field on its own, by its
+// contract name written out here (not taken from uaconfig.Fields, so that a
+// renamed field fails), and reads it back; every other field must stay as
+// it was.
+func TestPatchRoundTripsEveryField(t *testing.T) {
+	e := newEnv(t)
+	id := e.identity(orgA)
+	tok := token(t, orgA, caller.OrgAdmin)
+	e.do("POST", path(id), tok, `{"accessTokenMaxTTL": 0}`).config()
+	patches := []struct{ name, value, want string }{
+		{"accessTokenTTL", `86400`, ``},
+		{"accessTokenMaxTTL", `172800`, ``},
+		{"accessTokenNumUsesLimit", `7`, ``},
+		{"accessTokenPeriod", `3600`, ``},
+		{"clientSecretTrustedIps", `[{"ipAddress":"10.1.0.0/16"}]`, `[{"ipAddress":"10.1.0.0","type":"ipv4","prefix":16}]`},
+		{"accessTokenTrustedIps", `[{"ipAddress":"2001:db8::1"}]`, `[{"ipAddress":"2001:db8::1","type":"ipv6"}]`},
+		{"lockoutEnabled", `false`, ``},
+		{"lockoutThreshold", `9`, ``},
+		{"lockoutDurationSeconds", `600`, ``},
+		{"lockoutCounterResetSeconds", `45`, ``},
+	}
+	if len(patches) != len(uaconfig.Fields) {
+		t.Fatalf("%d fields patched, uaconfig.Fields has %d: add the new field here", len(patches), len(uaconfig.Fields))
+	}
+	want := e.do("GET", path(id), tok, "").config()
+	for _, p := range patches {
+		var v any
+		if p.want == "" {
+			p.want = p.value
+		}
+		if err := json.Unmarshal([]byte(p.want), &v); err != nil {
+			t.Fatal(err)
+		}
+		e.do("PATCH", path(id), tok, `{"`+p.name+`": `+p.value+`}`).config()
+		got := e.do("GET", path(id), tok, "").config()
+		want[p.name] = v
+		delete(got, "updatedAt")
+		delete(want, "updatedAt")
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("after PATCH %s = %s:\ngot  %v\nwant %v", p.name, p.value, got, want)
+		}
+	}
 }

@@ -17,13 +17,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/httpapi"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -33,7 +34,7 @@ const (
 	orgB = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 )
 
-var testSecret = []byte("contract-test-secret")
+var testSecret = []byte("contract-test-secret-0123456789abcdef")
 
 // env is one API over its own table in DynamoDB Local, with every DynamoDB
 // call counted.
@@ -54,37 +55,42 @@ func newEnv(t testing.TB) *env {
 	e.table = dynamotest.NewTable(t)
 	e.db = dynamotest.Client(t, e.calls.Option)
 	e.store = dynamostore.New(e.db, e.table)
-	verifier, err := auth.NewVerifier(context.Background(), auth.StaticKeys(testSecret))
+	now := time.Date(2026, 11, 7, 5, 31, 56, 123e6, time.UTC)
+	e.clock = &now
+	svc := uaconfig.NewService(e.store)
+	svc.Now = func() time.Time { return *e.clock }
+	e.handler = httpapi.New(httpapi.Options{
+		Config: svc,
+		Auth:   platformAuth(t),
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
+	})
+	return e
+}
+
+// platformAuth accepts platform tokens signed with testSecret.
+func platformAuth(t testing.TB) *caller.Authenticator {
+	ring, err := keyring.New(context.Background(), keyring.Static(testSecret), keyring.Secret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 7, 5, 31, 56, 123e6, time.UTC)
-	e.clock = &now
-	svc := universalauth.NewService(e.store)
-	svc.Now = func() time.Time { return *e.clock }
-	e.handler = httpapi.New(httpapi.Options{
-		Service:  svc,
-		Verifier: verifier,
-		Logger:   slog.New(slog.NewJSONHandler(e.logs, nil)),
-	})
-	return e
+	return &caller.Authenticator{Platform: caller.NewPlatform(ring)}
 }
 
 // identity records a new identity in org, as the provisioner would.
 func (e *env) identity(org string) string {
 	e.t.Helper()
 	id := uuid.NewString()
-	err := e.store.RecordIdentity(context.Background(), universalauth.Identity{ID: id, OrgID: org, Name: "test", CreatedAt: time.Now()}, nil)
+	err := e.store.RecordIdentity(context.Background(), identity.Identity{ID: id, OrgID: org, Name: "test", CreatedAt: time.Now()}, nil, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	return id
 }
 
-func token(t testing.TB, org string, perms ...string) string {
+func token(t testing.TB, org string, perms ...caller.Permission) string {
 	t.Helper()
-	s, err := auth.Sign(testSecret, auth.Claims{OrgID: org, ActorType: "user", Permissions: perms,
-		RegisteredClaims: jwt.RegisteredClaims{Subject: "tester", ExpiresAt: jwt.NewNumericDate(time.Now().Add(time.Hour))}})
+	s, err := caller.SignPlatform(testSecret, caller.PlatformClaims{Subject: "tester", OrgID: org, ActorType: "user", Permissions: perms,
+		IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,10 @@ import (
 	"log/slog"
 	"net/http"
 
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 // Errors of the HTTP layer itself.
@@ -27,27 +29,33 @@ type errorBody struct {
 // statusOf is the one place where errors become HTTP statuses and the
 // contract's error names.
 func statusOf(err error) (int, string) {
-	var tooBig *http.MaxBytesError
-	var invalid *universalauth.ValidationError
+	var (
+		tooBig       *http.MaxBytesError
+		invalid      *validation.Error
+		noConfig     *uaconfig.NotFoundError
+		unauthorized *caller.UnauthorizedError
+	)
 	switch {
-	case errors.Is(err, auth.ErrTokenMissing):
+	case errors.Is(err, caller.ErrTokenMissing), errors.As(err, &unauthorized):
 		return http.StatusUnauthorized, "UnauthorizedError"
-	case errors.Is(err, auth.ErrInvalidToken):
+	case errors.Is(err, caller.ErrInvalidToken):
 		return http.StatusForbidden, "TokenError"
-	case errors.Is(err, auth.ErrPermissionDenied):
+	case errors.Is(err, caller.ErrPermissionDenied):
 		return http.StatusForbidden, "PermissionDenied"
+	case errors.Is(err, uaconfig.ErrIPNotTrusted):
+		return http.StatusForbidden, "ForbiddenError"
 	case errors.As(err, &invalid):
 		return http.StatusUnprocessableEntity, "ValidationFailure"
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, "PayloadTooLarge"
-	case errors.Is(err, universalauth.ErrIdentityNotFound), errors.Is(err, errRouteNotFound):
+	case errors.Is(err, identity.ErrNotFound), errors.As(err, &noConfig), errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound, "NotFound"
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed, "MethodNotAllowed"
-	case errors.Is(err, universalauth.ErrInvalidIP),
-		errors.Is(err, universalauth.ErrTTLExceedsMax),
-		errors.Is(err, universalauth.ErrAlreadyConfigured),
-		errors.Is(err, universalauth.ErrNotConfigured):
+	case errors.Is(err, uaconfig.ErrInvalidIP),
+		errors.Is(err, uaconfig.ErrTTLExceedsMax),
+		errors.Is(err, uaconfig.ErrAlreadyConfigured),
+		errors.Is(err, uaconfig.ErrNotConfigured):
 		return http.StatusBadRequest, "BadRequest"
 	default:
 		return http.StatusInternalServerError, "InternalServerError"
@@ -55,24 +63,27 @@ func statusOf(err error) (int, string) {
 }
 
 // writeError sends err in the contract's error shape. A 500 is logged with
-// its cause and answered with a generic message; the rest are logged at
-// info level, since they are the caller's doing.
+// its cause and answered with a generic message, as is a token refusal,
+// whose reason would help a forger; the rest are logged at info level,
+// since they are the caller's doing.
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, name := statusOf(err)
 	var message any = err.Error()
-	var invalid *universalauth.ValidationError
+	var invalid *validation.Error
 	var tooBig *http.MaxBytesError
 	switch {
 	case status == http.StatusInternalServerError:
 		logger(r).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
 		message = errInternal.Error()
+	case errors.Is(err, caller.ErrInvalidToken):
+		message = caller.ErrInvalidToken.Error()
 	case errors.As(err, &invalid):
 		message = invalid.Issues
 	case errors.As(err, &tooBig):
 		message = "Request body is larger than the limit"
 	}
 	if status != http.StatusInternalServerError {
-		logger(r).InfoContext(r.Context(), "request refused", slog.Int("status", status), slog.String("error", err.Error()))
+		logger(r).LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.Int("status", status), slog.String("error", err.Error()))
 	}
 	writeJSON(w, status, errorBody{ReqID: requestID(r), StatusCode: status, Message: message, Error: name})
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamostore"
 )
 
@@ -26,6 +26,13 @@ func (f faultyDB) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, 
 	return nil, f.err
 }
 
+func (f faultyDB) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if f.panic {
+		panic("injected")
+	}
+	return nil, f.err
+}
+
 func (f faultyDB) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
 	return nil, f.err
 }
@@ -34,7 +41,7 @@ func TestDatabaseFailuresAreGeneric500s(t *testing.T) {
 	e := newEnv(t)
 	id := e.identity(orgA)
 	secretDetail := "arn:aws:dynamodb:us-east-1:123456789012:table/secret-table-name"
-	tok := token(t, orgA, auth.OrgAdmin)
+	tok := token(t, orgA, caller.OrgAdmin)
 
 	for name, db := range map[string]faultyDB{
 		"error": {DynamoDB: e.store.DB, err: errors.New("AccessDeniedException: " + secretDetail)},

@@ -9,39 +9,38 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/uauth/uauth/pkg/auth"
+	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/httpapi"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 // absentStore knows no identity. The fuzzer is about the handler's own
 // behaviour on hostile input; the store is tested against DynamoDB Local.
 type absentStore struct{}
 
-func (absentStore) CreateConfig(context.Context, string, universalauth.Config) error {
-	return universalauth.ErrIdentityNotFound
+func (absentStore) CreateConfig(context.Context, string, uaconfig.Config, string) error {
+	return identity.ErrNotFound
 }
-func (absentStore) GetConfig(context.Context, string, string) (universalauth.Config, error) {
-	return universalauth.Config{}, universalauth.ErrIdentityNotFound
+func (absentStore) GetConfig(context.Context, string, string) (uaconfig.Config, error) {
+	return uaconfig.Config{}, identity.ErrNotFound
 }
-func (absentStore) UpdateConfig(context.Context, string, string, universalauth.Settings, time.Time) (universalauth.Config, error) {
-	return universalauth.Config{}, universalauth.ErrIdentityNotFound
+func (absentStore) UpdateConfig(context.Context, string, string, func(uaconfig.Config) (uaconfig.Config, error), string) (uaconfig.Config, error) {
+	return uaconfig.Config{}, identity.ErrNotFound
 }
-func (absentStore) DeleteConfig(context.Context, string, string) (universalauth.Config, error) {
-	return universalauth.Config{}, universalauth.ErrIdentityNotFound
+func (absentStore) DeleteConfig(context.Context, string, string, string) (uaconfig.Config, error) {
+	return uaconfig.Config{}, identity.ErrNotFound
 }
 
 // FuzzHandler: whatever the method, path, token and body, the answer is
 // JSON, and every error has the contract's shape with a request id.
 func FuzzHandler(f *testing.F) {
-	verifier, _ := auth.NewVerifier(context.Background(), auth.StaticKeys(testSecret))
 	h := httpapi.New(httpapi.Options{
-		Service: universalauth.NewService(absentStore{}), Verifier: verifier,
+		Config: uaconfig.NewService(absentStore{}), Auth: platformAuth(f),
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)), MaxBodyBytes: 1024,
 	})
-	admin := token(f, orgA, auth.OrgAdmin)
+	admin := token(f, orgA, caller.OrgAdmin)
 	id := "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45"
 	f.Add("POST", id, true, `{}`)
 	f.Add("PATCH", id+"/", true, `{"accessTokenTTL":1}`)

@@ -1,34 +1,36 @@
 // Package httpapi serves the Universal Auth API as an ordinary http.Handler:
 // routing, JSON, authentication and the error mapping. The same handler
-// runs behind API Gateway (package apigw) and on a local port.
+// runs behind API Gateway (package apigw) and on a local port. Each
+// resource has a file of its own; errors.go maps every error to its status.
 package httpapi
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"path"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uauth/uauth/pkg/auth"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 // DefaultMaxBodyBytes caps request bodies. The largest sensible body, two
 // trusted-IP lists of a few dozen CIDRs each, is well under it.
 const DefaultMaxBodyBytes = 16 << 10
 
-const configPath = "/api/v1/auth/universal-auth/identities/{identityId}"
-
 // Options wires a handler.
 type Options struct {
-	Service  *universalauth.Service
-	Verifier *auth.Verifier
+	Config *uaconfig.Service
+	Auth   *caller.Authenticator
 	// Logger receives one JSON line per request; nil means slog.Default().
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies (413 above it); 0 means DefaultMaxBodyBytes.
@@ -36,6 +38,10 @@ type Options struct {
 	// RequestID returns the platform's id for r (API Gateway's request id),
 	// or "" to have one generated.
 	RequestID func(*http.Request) string
+	// ClientIP returns the platform's view of the caller's address (API
+	// Gateway's sourceIp); nil means the TCP peer. Headers such as
+	// X-Forwarded-For are never consulted: any client can set them.
+	ClientIP func(*http.Request) netip.Addr
 }
 
 type handler struct {
@@ -51,10 +57,38 @@ func New(o Options) http.Handler {
 	if o.MaxBodyBytes <= 0 {
 		o.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if o.ClientIP == nil {
+		o.ClientIP = PeerIP
+	}
 	h := &handler{Options: o, mux: http.NewServeMux()}
-	h.mux.HandleFunc(configPath, h.config)
+	h.routeConfig()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errRouteNotFound) })
 	return h
+}
+
+// authed is a handler that runs once the caller is authenticated.
+type authed func(w http.ResponseWriter, r *http.Request, actor caller.Actor)
+
+// handle routes pattern ("METHOD /path") to fn for callers who hold perm.
+// Authentication and the permission come first, before anything about the
+// request is looked at, so that a caller without permission learns nothing.
+func (h *handler) handle(pattern string, perm caller.Permission, fn authed) {
+	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		actor, err := h.Auth.Authenticate(r, h.ClientIP(r), perm)
+		if err != nil {
+			h.writeError(w, r, err)
+			return
+		}
+		fn(w, r, actor)
+	})
+}
+
+// allow answers the methods a path does not serve with a JSON 405.
+func (h *handler) allow(path, methods string) {
+	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", methods)
+		h.writeError(w, r, errMethodNotAllowed)
+	})
 }
 
 // ServeHTTP gives each request an id and a logger, recovers panics into a
@@ -84,7 +118,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				h.writeError(rec, r, errInternal)
 			}
 		}
-		log.InfoContext(r.Context(), "request",
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
 			slog.Int("status", rec.status), slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000))
 	}()
@@ -97,81 +131,35 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(rec, r)
 }
 
-// configPermissions is the permission each method of the configuration
-// resource requires.
-var configPermissions = map[string]string{
-	http.MethodPost:   auth.IdentityEditAuth,
-	http.MethodGet:    auth.IdentityRead,
-	http.MethodPatch:  auth.IdentityEditAuth,
-	http.MethodDelete: auth.IdentityRevokeAuth,
+// pathID returns the canonical form of the UUID in path segment name, or a
+// 422 naming it.
+func pathID(r *http.Request, name string) (string, error) {
+	id, ok := identity.CanonicalID(r.PathValue(name))
+	if !ok {
+		return "", validation.Invalid(name, "must be a UUID")
+	}
+	return id, nil
 }
 
-// config serves the configuration resource. Checks run in the contract's
-// order, cheapest first, so that a refused request never reaches the
-// database: token, permission, schema, semantics, then the write.
-func (h *handler) config(w http.ResponseWriter, r *http.Request) {
-	perm, ok := configPermissions[r.Method]
-	if !ok {
-		w.Header().Set("Allow", "GET, POST, PATCH, DELETE")
-		h.writeError(w, r, errMethodNotAllowed)
-		return
-	}
-	actor, err := h.Verifier.Authenticate(r)
-	if err == nil {
-		err = actor.Require(perm)
-	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	identityID, ok := universalauth.CanonicalID(r.PathValue("identityId"))
-	if !ok {
-		h.writeError(w, r, universalauth.Invalid("identityId", "must be a UUID"))
-		return
-	}
-	var body []byte
-	if r.Method != http.MethodGet {
-		if body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes)); err != nil {
-			h.writeError(w, r, err)
-			return
-		}
-	}
-
-	ctx, svc, org := r.Context(), h.Service, actor.OrgID
-	var c universalauth.Config
-	switch r.Method {
-	case http.MethodGet:
-		c, err = svc.Get(ctx, org, identityID)
-	case http.MethodDelete:
-		if err = universalauth.CheckBodyIdentity(body, identityID); err == nil {
-			c, err = svc.Revoke(ctx, org, identityID)
-		}
-	default:
-		var s universalauth.Settings
-		if s, err = universalauth.DecodeSettings(body, identityID); err != nil {
-			break
-		}
-		if r.Method == http.MethodPost {
-			c, err = svc.Attach(ctx, org, identityID, s)
-		} else {
-			c, err = svc.Update(ctx, org, identityID, s)
-		}
-	}
-	if err != nil {
-		h.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, toWire(c))
+// body reads the request body under the size cap.
+func (h *handler) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // only reachable by a programming error
-		status, b = http.StatusInternalServerError, []byte(`{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}`)
+// PeerIP is the TCP peer's address, as the local stack sees it; in Lambda
+// the API Gateway adapter puts the sourceIp there too. IPv4-mapped
+// addresses are unmapped. An unparsable address is the zero Addr, which no
+// trusted-IP list admits.
+func PeerIP(r *http.Request) netip.Addr {
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_, _ = w.Write(b)
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return addr.Unmap().WithZone("")
 }
 
 type ctxKey struct{}

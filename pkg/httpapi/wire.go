@@ -1,71 +1,75 @@
 package httpapi
 
 import (
+	"bytes"
+	"net/http"
 	"time"
 
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 // timeFormat is RFC 3339 in UTC with milliseconds, as Infisical sends it.
 const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
-type configResponse struct {
-	IdentityUniversalAuth wireConfig `json:"identityUniversalAuth"`
-}
-
-// wireConfig is a configuration as clients see it; field order follows
-// Infisical's responses.
-type wireConfig struct {
-	ID                         string   `json:"id"`
-	ClientID                   string   `json:"clientId"`
-	IdentityID                 string   `json:"identityId"`
-	AccessTokenTTL             int64    `json:"accessTokenTTL"`
-	AccessTokenMaxTTL          int64    `json:"accessTokenMaxTTL"`
-	AccessTokenNumUsesLimit    int64    `json:"accessTokenNumUsesLimit"`
-	AccessTokenPeriod          int64    `json:"accessTokenPeriod"`
-	ClientSecretTrustedIPs     []wireIP `json:"clientSecretTrustedIps"`
-	AccessTokenTrustedIPs      []wireIP `json:"accessTokenTrustedIps"`
-	LockoutEnabled             bool     `json:"lockoutEnabled"`
-	LockoutThreshold           int64    `json:"lockoutThreshold"`
-	LockoutDurationSeconds     int64    `json:"lockoutDurationSeconds"`
-	LockoutCounterResetSeconds int64    `json:"lockoutCounterResetSeconds"`
-	CreatedAt                  string   `json:"createdAt"`
-	UpdatedAt                  string   `json:"updatedAt"`
-}
-
-// wireIP omits prefix for a plain address: see universalauth.TrustedIP.
-type wireIP struct {
-	Address string `json:"ipAddress"`
-	Type    string `json:"type"`
-	Prefix  *int   `json:"prefix,omitempty"`
-}
-
-func toWire(c universalauth.Config) configResponse {
-	return configResponse{wireConfig{
-		ID:                         c.ID,
-		ClientID:                   c.ClientID,
-		IdentityID:                 c.IdentityID,
-		AccessTokenTTL:             c.AccessTokenTTL,
-		AccessTokenMaxTTL:          c.AccessTokenMaxTTL,
-		AccessTokenNumUsesLimit:    c.AccessTokenNumUsesLimit,
-		AccessTokenPeriod:          c.AccessTokenPeriod,
-		ClientSecretTrustedIPs:     toWireIPs(c.ClientSecretTrustedIPs),
-		AccessTokenTrustedIPs:      toWireIPs(c.AccessTokenTrustedIPs),
-		LockoutEnabled:             c.LockoutEnabled,
-		LockoutThreshold:           c.LockoutThreshold,
-		LockoutDurationSeconds:     c.LockoutDurationSeconds,
-		LockoutCounterResetSeconds: c.LockoutCounterResetSeconds,
-		CreatedAt:                  formatTime(c.CreatedAt),
-		UpdatedAt:                  formatTime(c.UpdatedAt),
-	}}
-}
-
-func toWireIPs(ips []universalauth.TrustedIP) []wireIP {
-	out := make([]wireIP, len(ips))
-	for i, ip := range ips {
-		out[i] = wireIP(ip)
-	}
-	return out
-}
-
 func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
+
+// writeJSON sends v as the response body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v, json.Deterministic(true))
+	if err != nil { // only reachable by a programming error
+		status, b = http.StatusInternalServerError, []byte(`{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}`)
+	}
+	writeBody(w, status, b)
+}
+
+func writeBody(w http.ResponseWriter, status int, b []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// configJSON is {"identityUniversalAuth": {...}}: the ids, every field of
+// uaconfig.Fields in list order, which is Infisical's, then the timestamps.
+// A trusted IP carries "prefix" only if it was given as a CIDR (see
+// uaconfig.TrustedIP).
+func configJSON(c *uaconfig.Config) []byte {
+	var buf bytes.Buffer
+	enc := jsontext.NewEncoder(&buf)
+	tokens := []jsontext.Token{jsontext.BeginObject, jsontext.String("identityUniversalAuth"), jsontext.BeginObject,
+		jsontext.String("id"), jsontext.String(c.ID),
+		jsontext.String("clientId"), jsontext.String(c.ClientID),
+		jsontext.String("identityId"), jsontext.String(c.IdentityID)}
+	for i := range uaconfig.Fields {
+		f := &uaconfig.Fields[i]
+		tokens = append(tokens, jsontext.String(f.Name))
+		switch f.Kind {
+		case uaconfig.Int:
+			tokens = append(tokens, jsontext.Int(*f.IntOf(c)))
+		case uaconfig.Bool:
+			tokens = append(tokens, jsontext.Bool(*f.BoolOf(c)))
+		case uaconfig.IPList:
+			tokens = append(tokens, jsontext.BeginArray)
+			for _, ip := range *f.IPsOf(c) {
+				tokens = append(tokens, jsontext.BeginObject,
+					jsontext.String("ipAddress"), jsontext.String(ip.Address), jsontext.String("type"), jsontext.String(ip.Type))
+				if ip.Prefix != nil {
+					tokens = append(tokens, jsontext.String("prefix"), jsontext.Int(int64(*ip.Prefix)))
+				}
+				tokens = append(tokens, jsontext.EndObject)
+			}
+			tokens = append(tokens, jsontext.EndArray)
+		}
+	}
+	tokens = append(tokens,
+		jsontext.String("createdAt"), jsontext.String(formatTime(c.CreatedAt)),
+		jsontext.String("updatedAt"), jsontext.String(formatTime(c.UpdatedAt)),
+		jsontext.EndObject, jsontext.EndObject)
+	for _, t := range tokens {
+		if err := enc.WriteToken(t); err != nil {
+			panic(err) // the token sequence above is well-formed by construction
+		}
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}

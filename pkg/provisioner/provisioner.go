@@ -12,8 +12,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
+
+// Actor is who the provisioner's changes are recorded as.
+const Actor = "provisioner"
 
 // EventBridge detail-types the provisioner handles.
 const (
@@ -24,13 +28,12 @@ const (
 // Store is what the provisioner needs from storage.
 type Store interface {
 	// RecordIdentity writes a new identity, with c attached unless c is nil,
-	// in one conditional write. A known identity is left as it is, and the
-	// error says why: universalauth.ErrIdentityExists, ErrIdentityDeleted,
-	// or ErrOrgMismatch.
-	RecordIdentity(ctx context.Context, id universalauth.Identity, c *universalauth.Config) error
+	// atomically. A known identity is left as it is, and the error says
+	// why: identity.ErrExists, ErrDeleted, or ErrOrgMismatch.
+	RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error
 	// DeleteIdentity replaces the identity and everything hanging off it
 	// with a tombstone that expires at expiresAt.
-	DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time) error
+	DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time, actor string) error
 }
 
 // Detail is the "detail" of an identity event.
@@ -46,7 +49,7 @@ type Handler struct {
 	// Defaults is the configuration attached on create (with fresh ids).
 	// Nil switches auto-attach off: identities are recorded, nothing is
 	// attached.
-	Defaults     *universalauth.Config
+	Defaults     *uaconfig.Config
 	TombstoneTTL time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
@@ -93,19 +96,19 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 
 	switch ev.DetailType {
 	case IdentityCreated:
-		id := universalauth.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, CreatedAt: at}
-		var c *universalauth.Config
+		id := identity.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, CreatedAt: at}
+		var c *uaconfig.Config
 		if h.Defaults != nil {
-			cfg, err := universalauth.NewConfig(*h.Defaults, d.IdentityID, universalauth.Settings{}, h.now())
+			cfg, err := uaconfig.NewConfig(*h.Defaults, d.IdentityID, uaconfig.Settings{}, h.now())
 			if err != nil {
 				return fmt.Errorf("%w: default configuration: %w", errPoison, err)
 			}
 			c = &cfg
 		}
-		switch err := h.Store.RecordIdentity(ctx, id, c); {
-		case errors.Is(err, universalauth.ErrIdentityExists), errors.Is(err, universalauth.ErrIdentityDeleted):
+		switch err := h.Store.RecordIdentity(ctx, id, c, Actor); {
+		case errors.Is(err, identity.ErrExists), errors.Is(err, identity.ErrDeleted):
 			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
-		case errors.Is(err, universalauth.ErrOrgMismatch):
+		case errors.Is(err, identity.ErrOrgMismatch):
 			return fmt.Errorf("%w: %w", errPoison, err)
 		case err != nil:
 			return err
@@ -113,8 +116,8 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil))
 		}
 	case IdentityDeleted:
-		err := h.Store.DeleteIdentity(ctx, d.IdentityID, d.OrgID, at, h.now().Add(h.TombstoneTTL))
-		if errors.Is(err, universalauth.ErrOrgMismatch) {
+		err := h.Store.DeleteIdentity(ctx, d.IdentityID, d.OrgID, at, h.now().Add(h.TombstoneTTL), Actor)
+		if errors.Is(err, identity.ErrOrgMismatch) {
 			return fmt.Errorf("%w: %w", errPoison, err)
 		}
 		if err != nil {
@@ -140,8 +143,8 @@ func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
 		return ev, d, fmt.Errorf("detail is not an identity: %w", err)
 	}
-	identityID, ok1 := universalauth.CanonicalID(d.IdentityID)
-	orgID, ok2 := universalauth.CanonicalID(d.OrgID)
+	identityID, ok1 := identity.CanonicalID(d.IdentityID)
+	orgID, ok2 := identity.CanonicalID(d.OrgID)
 	if !ok1 || !ok2 {
 		return ev, d, errors.New("detail.identityId and detail.orgId must be UUIDs")
 	}

@@ -18,8 +18,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/provisioner"
-	"github.com/uauth/uauth/pkg/universalauth"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -38,7 +39,7 @@ func newEnv(t *testing.T, autoAttach bool) *env {
 	e.store = dynamostore.New(dynamotest.Client(t, e.calls.Option), dynamotest.NewTable(t))
 	e.h = &provisioner.Handler{Store: e.store, TombstoneTTL: time.Hour, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))}
 	if autoAttach {
-		defaults := universalauth.InfisicalDefaults()
+		defaults := uaconfig.InfisicalDefaults()
 		defaults.AccessTokenTTL = 600
 		e.h.Defaults = &defaults
 	}
@@ -73,7 +74,7 @@ func (e *env) deliver(bodies ...string) []string {
 	return failed
 }
 
-func (e *env) config(id string) (universalauth.Config, error) {
+func (e *env) config(id string) (uaconfig.Config, error) {
 	return e.store.GetConfig(context.Background(), org, id)
 }
 
@@ -91,7 +92,7 @@ func TestCreatedRecordsAndAttachesTheDefaults(t *testing.T) {
 		t.Fatalf("attached %+v, want the deployment's defaults", c)
 	}
 	// The identity is in its org only.
-	if _, err := e.store.GetConfig(context.Background(), "22222222-2222-4222-8222-222222222222", id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := e.store.GetConfig(context.Background(), "22222222-2222-4222-8222-222222222222", id); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("other org sees the identity: %v", err)
 	}
 }
@@ -127,12 +128,12 @@ func TestDeleteRemovesIdentityAndConfiguration(t *testing.T) {
 	if failed := e.deliver(deleted, deleted); len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)
 	}
-	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := e.config(id); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("after delete: %v, want ErrIdentityNotFound", err)
 	}
 	// A create redelivered after the delete does not bring it back.
 	e.deliver(event(provisioner.IdentityCreated, id, org))
-	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := e.config(id); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("late create resurrected the identity: %v", err)
 	}
 }
@@ -143,7 +144,7 @@ func TestDeleteBeforeCreateStaysDeleted(t *testing.T) {
 	if failed := e.deliver(event(provisioner.IdentityDeleted, id, org), event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)
 	}
-	if _, err := e.config(id); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := e.config(id); !errors.Is(err, identity.ErrNotFound) {
 		t.Fatalf("got %v, want the tombstone to keep the identity deleted", err)
 	}
 }
@@ -193,7 +194,7 @@ func TestPoisonRecordFailsAloneAndWritesNothing(t *testing.T) {
 			t.Errorf("%s: poison record not logged at error level with its message id:\n%s", p, logs.String())
 		}
 	}
-	if _, err := e.config(someID); !errors.Is(err, universalauth.ErrIdentityNotFound) {
+	if _, err := e.config(someID); !errors.Is(err, identity.ErrNotFound) {
 		t.Errorf("a poison record wrote its identity: %v", err)
 	}
 }
@@ -220,13 +221,13 @@ func TestRedeliveredCreateDoesNotReattach(t *testing.T) {
 	id := uuid.NewString()
 	created := event(provisioner.IdentityCreated, id, org)
 	e.deliver(created)
-	if _, err := e.store.DeleteConfig(context.Background(), org, id); err != nil {
+	if _, err := e.store.DeleteConfig(context.Background(), org, id, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if failed := e.deliver(created); len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)
 	}
-	if _, err := e.config(id); !errors.Is(err, universalauth.ErrNotConfigured) {
+	if _, err := e.config(id); !errors.As(err, new(*uaconfig.NotFoundError)) {
 		t.Fatalf("got %v, want the revoked configuration to stay revoked", err)
 	}
 }
@@ -261,7 +262,7 @@ func TestStoreFailureIsReportedForRetry(t *testing.T) {
 // failingStore injects an outage: DynamoDB Local cannot be made to throttle.
 type failingStore struct{ provisioner.Store }
 
-func (failingStore) RecordIdentity(context.Context, universalauth.Identity, *universalauth.Config) error {
+func (failingStore) RecordIdentity(context.Context, identity.Identity, *uaconfig.Config, string) error {
 	return errors.New("ProvisionedThroughputExceededException")
 }
 
@@ -271,7 +272,7 @@ func TestAutoAttachOffRecordsWithoutAttaching(t *testing.T) {
 	if failed := e.deliver(event(provisioner.IdentityCreated, id, org)); len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)
 	}
-	if _, err := e.config(id); !errors.Is(err, universalauth.ErrNotConfigured) {
+	if _, err := e.config(id); !errors.As(err, new(*uaconfig.NotFoundError)) {
 		t.Fatalf("got %v, want a recorded identity without configuration", err)
 	}
 }
@@ -292,7 +293,7 @@ func TestSampleEvents(t *testing.T) {
 			t.Fatalf("%s: %v %v", name, resp, err)
 		}
 		_, err = e.config("8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45")
-		want := map[string]error{"sqs-identity-created.json": nil, "sqs-identity-deleted.json": universalauth.ErrIdentityNotFound}[name]
+		want := map[string]error{"sqs-identity-created.json": nil, "sqs-identity-deleted.json": identity.ErrNotFound}[name]
 		if !errors.Is(err, want) {
 			t.Fatalf("after %s: %v, want %v", name, err, want)
 		}
@@ -300,7 +301,7 @@ func TestSampleEvents(t *testing.T) {
 }
 
 func isUUID(s string) bool {
-	_, ok := universalauth.CanonicalID(s)
+	_, ok := identity.CanonicalID(s)
 	return ok
 }
 
@@ -320,7 +321,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted detail-type %q", ev.DetailType)
 		}
 		for _, id := range []string{d.IdentityID, d.OrgID} {
-			if c, ok := universalauth.CanonicalID(id); !ok || c != id {
+			if c, ok := identity.CanonicalID(id); !ok || c != id {
 				t.Fatalf("accepted non-canonical id %q", id)
 			}
 		}

@@ -1,4 +1,4 @@
-package universalauth
+package uaconfig
 
 import (
 	"bytes"
@@ -6,42 +6,15 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
-// Field ranges from the contract. maxSafeInt is JavaScript's
-// Number.MAX_SAFE_INTEGER: the largest count every client can represent.
-const (
-	MaxTTLSeconds = 315360000 // ten years
-	maxSafeInt    = 1<<53 - 1
-)
+type Issue = validation.Issue
 
-// intRule is one integer field of the body: its JSON name, its range and
-// where it goes in Settings.
-type intRule struct {
-	name     string
-	min, max int64
-	dst      func(*Settings) **int64
-}
-
-var intRules = []intRule{
-	{"accessTokenTTL", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenTTL }},
-	{"accessTokenMaxTTL", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenMaxTTL }},
-	{"accessTokenNumUsesLimit", 0, maxSafeInt, func(s *Settings) **int64 { return &s.AccessTokenNumUsesLimit }},
-	{"accessTokenPeriod", 0, MaxTTLSeconds, func(s *Settings) **int64 { return &s.AccessTokenPeriod }},
-	{"lockoutThreshold", 1, 30, func(s *Settings) **int64 { return &s.LockoutThreshold }},
-	{"lockoutDurationSeconds", 30, 86400, func(s *Settings) **int64 { return &s.LockoutDurationSeconds }},
-	{"lockoutCounterResetSeconds", 5, 3600, func(s *Settings) **int64 { return &s.LockoutCounterResetSeconds }},
-}
-
-var ipListRules = []struct {
-	name string
-	dst  func(*Settings) *[]TrustedIP
-}{
-	{"clientSecretTrustedIps", func(s *Settings) *[]TrustedIP { return &s.ClientSecretTrustedIPs }},
-	{"accessTokenTrustedIps", func(s *Settings) *[]TrustedIP { return &s.AccessTokenTrustedIPs }},
-}
-
-// DecodeSettings parses a request body (a JSON object of configuration
+// decodeSettingsV1 is the decoder DecodeSettings replaced, kept as the
+// reference for FuzzDecodersAgree until it is deleted. It parses a request body (a JSON object of configuration
 // fields, all optional) in two stages, as the contract orders them: first
 // the schema, reporting every problem at once as a *ValidationError; then
 // the semantics of the trusted IPs (ErrInvalidIP). Unknown fields and null
@@ -50,7 +23,7 @@ var ipListRules = []struct {
 // If the body carries "identityId" it must be the same UUID as identityID
 // (canonical, see CanonicalID); pass "" where no identity is in scope (the
 // deployment's default configuration).
-func DecodeSettings(body []byte, identityID string) (Settings, error) {
+func decodeSettingsV1(body []byte, identityID string) (Settings, error) {
 	var s Settings
 	fields, err := decodeObject(body)
 	if err != nil {
@@ -62,46 +35,43 @@ func DecodeSettings(body []byte, identityID string) (Settings, error) {
 	}
 
 	issues := identityIssues(fields, identityID)
-	if raw, ok := present("lockoutEnabled"); ok {
-		var b bool
-		if json.Unmarshal(raw, &b) != nil {
-			issues = append(issues, Issue{"lockoutEnabled", "expected a boolean, got " + jsonKind(raw)})
-		} else {
-			s.LockoutEnabled = &b
-		}
-	}
-	for _, r := range intRules {
-		raw, ok := present(r.name)
+	rawIPs := map[FieldID][]string{}
+	for _, f := range Fields {
+		raw, ok := present(f.Name)
 		if !ok {
 			continue
 		}
-		n, msg := decodeInt(raw, r.min, r.max)
-		if msg != "" {
-			issues = append(issues, Issue{r.name, msg})
-			continue
+		switch f.Kind {
+		case Bool:
+			var b bool
+			if json.Unmarshal(raw, &b) != nil {
+				issues = append(issues, Issue{Path: f.Name, Message: "expected a boolean, got " + jsonKind(raw)})
+			} else {
+				s.SetBool(f.ID, b)
+			}
+		case Int:
+			n, msg := decodeInt(raw, f.Min, f.Max)
+			if msg != "" {
+				issues = append(issues, Issue{Path: f.Name, Message: msg})
+				continue
+			}
+			s.SetInt(f.ID, n)
+		case IPList:
+			list, listIssues := decodeIPList(f.Name, raw)
+			issues = append(issues, listIssues...)
+			rawIPs[f.ID] = list
 		}
-		*r.dst(&s) = &n
-	}
-	rawIPs := map[string][]string{}
-	for _, r := range ipListRules {
-		raw, ok := present(r.name)
-		if !ok {
-			continue
-		}
-		list, listIssues := decodeIPList(r.name, raw)
-		issues = append(issues, listIssues...)
-		rawIPs[r.name] = list
 	}
 	if len(issues) > 0 {
-		return Settings{}, &ValidationError{Issues: issues}
+		return Settings{}, &validation.Error{Issues: issues}
 	}
 
-	for _, r := range ipListRules {
-		list, ok := rawIPs[r.name]
+	for _, f := range Fields {
+		list, ok := rawIPs[f.ID]
 		if !ok {
 			continue
 		}
-		parsed := make([]TrustedIP, len(list))
+		parsed := make(TrustedIPs, len(list))
 		for i, text := range list {
 			ip, err := ParseTrustedIP(text)
 			if err != nil {
@@ -109,23 +79,9 @@ func DecodeSettings(body []byte, identityID string) (Settings, error) {
 			}
 			parsed[i] = ip
 		}
-		*r.dst(&s) = parsed
+		s.SetIPs(f.ID, parsed)
 	}
 	return s, nil
-}
-
-// CheckBodyIdentity validates the optional body of a request that takes no
-// fields (DELETE): it must be a JSON object, if anything, and an identityId
-// in it must match the path. Every other field is ignored.
-func CheckBodyIdentity(body []byte, identityID string) error {
-	fields, err := decodeObject(body)
-	if err != nil {
-		return err
-	}
-	if issues := identityIssues(fields, identityID); len(issues) > 0 {
-		return &ValidationError{Issues: issues}
-	}
-	return nil
 }
 
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
@@ -134,7 +90,7 @@ func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 		return fields, nil
 	}
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return nil, Invalid("", "body must be a JSON object: "+describeJSONError(err))
+		return nil, validation.Invalid("", "body must be a JSON object: "+describeJSONError(err))
 	}
 	return fields, nil
 }
@@ -148,10 +104,10 @@ func identityIssues(fields map[string]json.RawMessage, identityID string) []Issu
 	}
 	var got string
 	if json.Unmarshal(raw, &got) != nil {
-		return []Issue{{"identityId", "expected a string, got " + jsonKind(raw)}}
+		return []Issue{{Path: "identityId", Message: "expected a string, got " + jsonKind(raw)}}
 	}
-	if id, _ := CanonicalID(got); id != identityID {
-		return []Issue{{"identityId", "does not match the identity id in the path"}}
+	if id, _ := identity.CanonicalID(got); id != identityID {
+		return []Issue{{Path: "identityId", Message: "does not match the identity id in the path"}}
 	}
 	return nil
 }
@@ -188,10 +144,10 @@ func decodeInt(raw json.RawMessage, min, max int64) (int64, string) {
 func decodeIPList(name string, raw json.RawMessage) ([]string, []Issue) {
 	var entries []json.RawMessage
 	if raw[0] != '[' || json.Unmarshal(raw, &entries) != nil {
-		return nil, []Issue{{name, "expected an array, got " + jsonKind(raw)}}
+		return nil, []Issue{{Path: name, Message: "expected an array, got " + jsonKind(raw)}}
 	}
 	if len(entries) == 0 {
-		return nil, []Issue{{name, "must contain at least 1 entry"}}
+		return nil, []Issue{{Path: name, Message: "must contain at least 1 entry"}}
 	}
 	var issues []Issue
 	list := make([]string, len(entries))
@@ -199,16 +155,16 @@ func decodeIPList(name string, raw json.RawMessage) ([]string, []Issue) {
 		path := fmt.Sprintf("%s.%d", name, i)
 		var obj map[string]json.RawMessage
 		if e[0] != '{' || json.Unmarshal(e, &obj) != nil {
-			issues = append(issues, Issue{path, "expected an object, got " + jsonKind(e)})
+			issues = append(issues, Issue{Path: path, Message: "expected an object, got " + jsonKind(e)})
 			continue
 		}
 		addr, ok := obj["ipAddress"]
 		if !ok || string(addr) == "null" {
-			issues = append(issues, Issue{path + ".ipAddress", "is required"})
+			issues = append(issues, Issue{Path: path + ".ipAddress", Message: "is required"})
 			continue
 		}
 		if json.Unmarshal(addr, &list[i]) != nil {
-			issues = append(issues, Issue{path + ".ipAddress", "expected a string, got " + jsonKind(addr)})
+			issues = append(issues, Issue{Path: path + ".ipAddress", Message: "expected a string, got " + jsonKind(addr)})
 		}
 	}
 	return list, issues

@@ -1,10 +1,14 @@
-package universalauth
+package uaconfig
 
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 const pathID = "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45"
@@ -24,22 +28,23 @@ func TestDecodeSettingsAcceptsTheContract(t *testing.T) {
 		t.Fatal(err)
 	}
 	eight := 8
-	want := Settings{
-		ClientSecretTrustedIPs:     []TrustedIP{{"10.0.0.0", IPv4, &eight}, {"192.168.1.5", IPv4, nil}},
-		AccessTokenTrustedIPs:      []TrustedIP{{"::", IPv6, ptr(0)}},
-		AccessTokenTTL:             ptr[int64](3600),
-		AccessTokenMaxTTL:          ptr[int64](7200),
-		AccessTokenNumUsesLimit:    ptr[int64](5),
-		AccessTokenPeriod:          ptr[int64](0),
-		LockoutEnabled:             ptr(false),
-		LockoutThreshold:           ptr[int64](30),
-		LockoutDurationSeconds:     ptr[int64](30),
-		LockoutCounterResetSeconds: ptr[int64](3600),
-	}
+	var want Settings
+	want.SetIPs(ClientSecretTrustedIPs, TrustedIPs{{"10.0.0.0", IPv4, &eight}, {"192.168.1.5", IPv4, nil}})
+	want.SetIPs(AccessTokenTrustedIPs, TrustedIPs{{"::", IPv6, ptr(0)}})
+	want.SetInt(AccessTokenTTL, 3600)
+	want.SetInt(AccessTokenMaxTTL, 7200)
+	want.SetInt(AccessTokenNumUsesLimit, 5)
+	want.SetInt(AccessTokenPeriod, 0)
+	want.SetBool(LockoutEnabled, false)
+	want.SetInt(LockoutThreshold, 30)
+	want.SetInt(LockoutDurationSeconds, 30)
+	want.SetInt(LockoutCounterResetSeconds, 3600)
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestDecodeSettingsEmptyAndNull(t *testing.T) {
 	for _, body := range []string{"", "  ", "{}", `{"accessTokenTTL": null, "clientSecretTrustedIps": null}`} {
@@ -83,10 +88,15 @@ func TestDecodeSettingsSchemaFailures(t *testing.T) {
 		{`{"accessTokenTrustedIps": [{"ipAddress": 10}]}`, "accessTokenTrustedIps.0.ipAddress", "expected a string"},
 		{`{"identityId": "d7a1e7a4-0000-4000-8000-000000000000"}`, "identityId", "does not match"},
 		{`{"identityId": 5}`, "identityId", "expected a string"},
+		// Names are exact and may not repeat: a case variant is an unknown
+		// field (ignored), a second accessTokenTTL is refused.
+		{`{"accessTokenTTL": 1, "accessTokenTTL": 2}`, "accessTokenTTL", "appears more than once"},
+		{`{"clientSecretTrustedIps": [{"ipAddress": "1.2.3.4", "ipAddress": "5.6.7.8"}]}`, "clientSecretTrustedIps.0.ipAddress", "appears more than once"},
+		{"{\"description\": \"\xff\"}", "", "malformed JSON"},
 	}
 	for _, tc := range cases {
 		_, err := DecodeSettings([]byte(tc.body), pathID)
-		var v *ValidationError
+		var v *validation.Error
 		if !errors.As(err, &v) {
 			t.Errorf("%s: got %v, want a ValidationError", tc.body, err)
 			continue
@@ -102,7 +112,7 @@ func TestDecodeSettingsReportsEveryIssueBeforeSemantics(t *testing.T) {
 	// schema fails, so every schema issue is reported and the IP is not.
 	body := `{"accessTokenTTL": "x", "lockoutThreshold": 99, "clientSecretTrustedIps": [{"ipAddress": "nope"}]}`
 	_, err := DecodeSettings([]byte(body), pathID)
-	var v *ValidationError
+	var v *validation.Error
 	if !errors.As(err, &v) || len(v.Issues) != 2 {
 		t.Fatalf("got %v, want 2 schema issues", err)
 	}
@@ -153,7 +163,7 @@ func FuzzDecodeSettings(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		s, err := DecodeSettings(body, pathID)
-		var v *ValidationError
+		var v *validation.Error
 		switch {
 		case err == nil:
 		case errors.As(err, &v):
@@ -166,15 +176,88 @@ func FuzzDecodeSettings(f *testing.F) {
 		default:
 			t.Fatalf("unexpected error %v", err)
 		}
-		for _, r := range intRules {
-			if p := *r.dst(&s); p != nil && (*p < r.min || *p > r.max) {
-				t.Fatalf("%s = %d accepted outside [%d, %d]", r.name, *p, r.min, r.max)
-			}
-		}
-		for _, r := range ipListRules {
-			if l := *r.dst(&s); l != nil && len(l) == 0 {
-				t.Fatalf("%s accepted empty", r.name)
+		for _, f := range s.Given() {
+			switch f.Kind {
+			case Int:
+				if n := *f.IntOf(s.Values()); n < f.Min || n > f.Max {
+					t.Fatalf("%s = %d accepted outside [%d, %d]", f.Name, n, f.Min, f.Max)
+				}
+			case IPList:
+				if len(*f.IPsOf(s.Values())) == 0 {
+					t.Fatalf("%s accepted empty", f.Name)
+				}
 			}
 		}
 	})
+}
+
+func TestDecodeSettingsMatchesNamesExactly(t *testing.T) {
+	s, err := DecodeSettings([]byte(`{"ACCESSTOKENTTL": 5, "accesstokenttl": 6}`), pathID)
+	if err != nil || !s.Empty() {
+		t.Fatalf("case variants: got %+v, %v; want them ignored as unknown fields", s, err)
+	}
+}
+
+func TestDecodeSettingsTruncated(t *testing.T) {
+	for _, body := range []string{`{"accessTokenTTL":`, `{"a":[1,2`, `{`, `[`} {
+		var v *validation.Error
+		if _, err := DecodeSettings([]byte(body), pathID); !errors.As(err, &v) || v.Issues[0].Path != "" {
+			t.Errorf("%q: got %v, want a body-level ValidationError", body, err)
+		}
+	}
+}
+
+// FuzzDecodersAgree compares DecodeSettings with the decoder it replaced
+// (decodeSettingsV1). They must accept and refuse the same bodies, with the
+// same settings and the same issues (in any order), except where the new
+// one is stricter by design: a repeated name, or invalid UTF-8. Messages
+// about malformed JSON may differ in the byte offset.
+func FuzzDecodersAgree(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"accessTokenTTL": 3600, "accessTokenMaxTTL": 0}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`,
+		`{"lockoutThreshold": 1e1, "lockoutEnabled": false}`, `{"lockoutThreshold": 0, "accessTokenTTL": "x"}`, `[`, `null`,
+		`{"identityId": "` + pathID + `"}`, `{"accessTokenTrustedIps": [{"ipAddress": 5}, "x", {"ipAddress": null}]}`,
+		`{"accessTokenTTL": 1, "accessTokenTTL": 2}`, `{"clientSecretTrustedIps": [{"ipAddress": "1.2.3.4/8x"}]}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		got, gotErr := DecodeSettings(body, pathID)
+		want, wantErr := decodeSettingsV1(body, pathID)
+		var gv, wv *validation.Error
+		errors.As(gotErr, &gv)
+		errors.As(wantErr, &wv)
+		if !utf8.Valid(body) || (gv != nil && slices.ContainsFunc(gv.Issues, func(i validation.Issue) bool { return i.Message == "appears more than once" })) {
+			return
+		}
+		switch {
+		case (gotErr == nil) != (wantErr == nil) || (gv == nil) != (wv == nil):
+			t.Fatalf("%q: new %v, old %v", body, gotErr, wantErr)
+		case gv != nil:
+			if issueSet(gv) != issueSet(wv) {
+				t.Fatalf("%q: new %v, old %v", body, gv.Issues, wv.Issues)
+			}
+		case gotErr != nil:
+			if !errors.Is(gotErr, ErrInvalidIP) || !errors.Is(wantErr, ErrInvalidIP) {
+				t.Fatalf("%q: new %v, old %v", body, gotErr, wantErr)
+			}
+		case !reflect.DeepEqual(got, want):
+			t.Fatalf("%q:\nnew %+v\nold %+v", body, got, want)
+		}
+	})
+}
+
+// issueSet is the issues in a comparable, order-free form; a body-level
+// issue (malformed JSON) counts by its path alone.
+func issueSet(v *validation.Error) string {
+	var out []string
+	for _, is := range v.Issues {
+		if is.Path == "" {
+			out = append(out, "<body>")
+			continue
+		}
+		out = append(out, is.Path+": "+is.Message)
+	}
+	slices.Sort(out)
+	return strings.Join(out, "\n")
 }

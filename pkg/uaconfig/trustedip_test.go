@@ -1,7 +1,9 @@
-package universalauth
+package uaconfig
 
 import (
 	"errors"
+	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -70,6 +72,57 @@ func FuzzParseTrustedIP(f *testing.F) {
 		}
 		if again, err := ParseTrustedIP(ip.Address); err != nil || again.Type != ip.Type {
 			t.Fatalf("%q: accepted address %q does not parse again: %v", s, ip.Address, err)
+		}
+	})
+}
+
+func TestAllows(t *testing.T) {
+	list := TrustedIPs{}
+	for _, s := range []string{"10.1.2.3/8", "192.168.1.5", "2001:db8::/32", "::ffff:172.16.0.1"} {
+		ip, err := ParseTrustedIP(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, ip)
+	}
+	for addr, want := range map[string]bool{
+		"10.0.0.1": true, "10.255.255.255": true, "11.0.0.1": false, // host bits of 10.1.2.3/8 do not matter
+		"192.168.1.5": true, "192.168.1.6": false,
+		"2001:db8::1": true, "2001:db9::1": false,
+		"::ffff:10.0.0.1": true,  // a mapped caller is unmapped first
+		"172.16.0.1":      false, // an IPv4 caller does not match a mapped entry
+	} {
+		if got := list.Allows(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("Allows(%s) = %v, want %v", addr, got, want)
+		}
+	}
+	if !AnyIP().Allows(netip.MustParseAddr("203.0.113.9")) || !AnyIP().Allows(netip.MustParseAddr("2001:db8::9")) {
+		t.Error("AnyIP refuses an address")
+	}
+	if got := list.Nets(); !slices.Equal(got, []string{"10.0.0.0/8", "192.168.1.5/32", "2001:db8::/32", "::ffff:172.16.0.1/128"}) {
+		t.Errorf("Nets() = %v", got)
+	}
+}
+
+// FuzzNetsAgreeWithAllows: the set form a database checks (CallerNets
+// against Nets) admits exactly the callers Allows admits.
+func FuzzNetsAgreeWithAllows(f *testing.F) {
+	f.Add("10.0.0.0/8", "10.1.2.3")
+	f.Add("192.168.1.5", "192.168.1.5")
+	f.Add("2001:db8::/32", "2001:db8::1")
+	f.Add("::/0", "::ffff:1.2.3.4")
+	f.Add("0.0.0.0/0", "::1")
+	f.Fuzz(func(t *testing.T, entry, caller string) {
+		ip, err := ParseTrustedIP(entry)
+		addr, err2 := netip.ParseAddr(caller)
+		if err != nil || err2 != nil {
+			return
+		}
+		list := TrustedIPs{ip}
+		nets := list.Nets()
+		inSet := slices.ContainsFunc(CallerNets(addr), func(n string) bool { return slices.Contains(nets, n) })
+		if inSet != list.Allows(addr) {
+			t.Fatalf("entry %q, caller %q: sets say %v, Allows says %v (nets %v)", entry, caller, inSet, list.Allows(addr), nets)
 		}
 	})
 }

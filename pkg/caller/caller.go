@@ -1,0 +1,118 @@
+// Package caller turns a request's bearer token into an Actor and decides
+// what the actor may do. Two kinds of token are accepted and never
+// confused: platform tokens (HS256 with the deployment's shared key, minted
+// by the identity platform) and uauth's own identity access tokens (RS256,
+// issued at login; see package accesstoken).
+package caller
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Permission is a permission string, as tokens and identity events carry.
+type Permission string
+
+// The permissions uauth knows.
+const (
+	IdentityRead       Permission = "identity:read"
+	IdentityEditAuth   Permission = "identity:edit-auth"
+	IdentityRevokeAuth Permission = "identity:revoke-auth"
+	OrgAdmin           Permission = "org:admin" // implies every other permission
+)
+
+// Actor types, in the actorType claim.
+const (
+	ActorUser     = "user"
+	ActorIdentity = "identity"
+)
+
+// Errors. Their text is what clients see.
+var (
+	ErrTokenMissing     = errors.New("Token missing")
+	ErrInvalidToken     = errors.New("Invalid token")
+	ErrPermissionDenied = errors.New("You are not allowed to perform this action")
+)
+
+// UnauthorizedError is a 401 with its own message: a refused login, or an
+// identity access token that can no longer be used.
+type UnauthorizedError struct{ Message string }
+
+func (e *UnauthorizedError) Error() string { return e.Message }
+
+// Actor is the verified caller.
+type Actor struct {
+	ID          string
+	OrgID       string
+	Type        string
+	Permissions []string
+}
+
+// Can reports whether the actor holds perm, directly or through org:admin.
+func (a Actor) Can(perm Permission) bool {
+	return HasPermission(a.Permissions, perm)
+}
+
+// HasPermission reports whether perms grants perm, directly or through
+// org:admin.
+func HasPermission(perms []string, perm Permission) bool {
+	return slices.Contains(perms, string(perm)) || slices.Contains(perms, string(OrgAdmin))
+}
+
+// Require returns ErrPermissionDenied unless the actor holds perm.
+func (a Actor) Require(perm Permission) error {
+	if !a.Can(perm) {
+		return ErrPermissionDenied
+	}
+	return nil
+}
+
+// IdentityTokens verifies uauth's own access tokens and applies the checks
+// of each use: revocation, the identity's existence, trusted IPs, the use
+// limit and the permission, all at once.
+type IdentityTokens interface {
+	Use(ctx context.Context, tok *Token, ip netip.Addr, perm Permission) (Actor, error)
+}
+
+// Authenticator authenticates requests with either kind of token.
+type Authenticator struct {
+	Platform *Platform
+	// Identity handles RS256 tokens; nil refuses them.
+	Identity IdentityTokens
+}
+
+// Authenticate verifies the request's bearer token and that its actor may
+// do perm, from the platform's view of the caller's address.
+func (a *Authenticator) Authenticate(r *http.Request, ip netip.Addr, perm Permission) (Actor, error) {
+	raw, ok := BearerToken(r)
+	if !ok {
+		return Actor{}, ErrTokenMissing
+	}
+	tok, err := Parse(raw)
+	if err != nil {
+		return Actor{}, err
+	}
+	switch {
+	case tok.Header.Alg == AlgPlatform:
+		actor, err := a.Platform.Verify(r.Context(), tok)
+		if err != nil {
+			return Actor{}, err
+		}
+		return actor, actor.Require(perm)
+	case tok.Header.Alg == AlgIdentity && a.Identity != nil:
+		return a.Identity.Use(r.Context(), tok, ip, perm)
+	default:
+		return Actor{}, invalid("algorithm %q is not accepted", tok.Header.Alg)
+	}
+}
+
+// BearerToken returns the request's bearer token, if it has one.
+func BearerToken(r *http.Request) (string, bool) {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	token = strings.TrimSpace(token)
+	return token, ok && strings.EqualFold(scheme, "Bearer") && token != ""
+}

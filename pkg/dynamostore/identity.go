@@ -1,0 +1,199 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
+)
+
+// Attributes of the identity item.
+const (
+	attrIdentityID   = "identityId"
+	attrOrgID        = "orgId"
+	attrName         = "name"
+	attrCreatedAt    = "createdAt"
+	attrPermissions  = "permissions"
+	attrPermsVersion = "permissionsVersion" // orders Identity Updated events
+	attrDeleted      = "deleted"
+	attrDeletedAt    = "deletedAt"
+	attrActor        = "actor" // who made the last change to "ua", for the change stream
+)
+
+// The condition every API operation on an identity starts from: it exists,
+// is not deleted and belongs to the caller's organization.
+const liveIn = "attribute_exists(#pk) AND #org = :org AND attribute_not_exists(#deleted)"
+
+var liveInNames = map[string]string{"#pk": AttrPK, "#org": attrOrgID, "#deleted": attrDeleted}
+
+func withNames(base map[string]string, more ...string) map[string]string {
+	m := make(map[string]string, len(base)+len(more)/2)
+	for k, v := range base {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(more); i += 2 {
+		m[more[i]] = more[i+1]
+	}
+	return m
+}
+
+// identityRecord is a decoded identity item.
+type identityRecord struct {
+	orgID       string
+	deleted     bool
+	permissions []string
+	config      *item // the "ua" map, nil without a configuration
+}
+
+func decodeIdentity(av map[string]types.AttributeValue) (identityRecord, error) {
+	it := &item{m: av}
+	r := identityRecord{
+		orgID:       it.str(attrOrgID),
+		deleted:     it.bool(attrDeleted),
+		permissions: it.strs(attrPermissions),
+		config:      it.sub(attrConfig),
+	}
+	if it.err != nil {
+		return r, fmt.Errorf("dynamostore: decoding identity: %w", it.err)
+	}
+	return r, nil
+}
+
+// explain decodes an identity item and returns identity.ErrNotFound unless
+// it is a live identity of orgID. Another organization's identity is
+// indistinguishable from a missing one.
+func explain(av map[string]types.AttributeValue, orgID string) (identityRecord, error) {
+	if len(av) == 0 {
+		return identityRecord{}, identity.ErrNotFound
+	}
+	r, err := decodeIdentity(av)
+	if err != nil {
+		return r, err
+	}
+	if r.deleted || r.orgID != orgID {
+		return r, identity.ErrNotFound
+	}
+	return r, nil
+}
+
+// identityItem is the item of a newly recorded identity.
+func identityItem(id identity.Identity) map[string]types.AttributeValue {
+	m := identityKey(id.ID)
+	m[attrIdentityID] = str(id.ID)
+	m[attrOrgID] = str(id.OrgID)
+	m[attrCreatedAt] = timestamp(id.CreatedAt)
+	m[attrPermissions] = strList(id.Permissions)
+	if id.Name != "" {
+		m[attrName] = str(id.Name)
+	}
+	return m
+}
+
+// clientItem is login's view of a configuration: what it needs to decide,
+// under the client id it is given.
+func clientItem(orgID string, c *uaconfig.Config, ua *types.AttributeValueMemberM) map[string]types.AttributeValue {
+	m := clientKey(c.ClientID)
+	m[attrIdentityID] = str(c.IdentityID)
+	m[attrOrgID] = str(orgID)
+	m[attrConfig] = ua
+	return m
+}
+
+const notExists = "attribute_not_exists(#pk)"
+
+var pkName = map[string]string{"#pk": AttrPK}
+
+// RecordIdentity writes a new identity, with c attached when c is not nil,
+// atomically. A known identity is left as it is: the error is
+// identity.ErrExists, ErrDeleted for a tombstone, or ErrOrgMismatch if it
+// was recorded in another organization.
+func (s *Store) RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error {
+	it := identityItem(id)
+	if c == nil {
+		_, err := call(s, ctx, s.DB.PutItem, &dynamodb.PutItemInput{
+			TableName: s.tableName(), Item: it,
+			ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		if old, failed := conditionFailed(err); failed {
+			return knownIdentity(old, id.OrgID)
+		}
+		if err != nil {
+			return fmt.Errorf("dynamostore: record identity: %w", err)
+		}
+		return nil
+	}
+	ua := encodeConfig(c, 1)
+	it[attrConfig] = ua
+	it[attrActor] = str(actor)
+	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{
+		TransactItems: []types.TransactWriteItem{
+			{Put: &types.Put{TableName: s.tableName(), Item: it,
+				ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
+			{Put: &types.Put{TableName: s.tableName(), Item: clientItem(id.OrgID, c, ua),
+				ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName}},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("dynamostore: record identity: %w", err)
+	}
+	if canceled != nil {
+		if old, failed := canceled.failed(0); failed {
+			return knownIdentity(old, id.OrgID)
+		}
+		return fmt.Errorf("dynamostore: record identity: client id %s is taken", c.ClientID)
+	}
+	return nil
+}
+
+// knownIdentity says why an identity could not be recorded.
+func knownIdentity(old map[string]types.AttributeValue, orgID string) error {
+	r, err := decodeIdentity(old)
+	switch {
+	case err != nil:
+		return err
+	case r.orgID != orgID:
+		return identity.ErrOrgMismatch
+	case r.deleted:
+		return identity.ErrDeleted
+	default:
+		return identity.ErrExists
+	}
+}
+
+const deleteIdentityCond = "attribute_not_exists(#pk) OR #org = :org"
+
+// DeleteIdentity replaces an identity, its configuration included, with a
+// tombstone that DynamoDB's TTL removes after expiresAt. That one write
+// kills every client secret and access token of the identity, since each
+// use checks the identity item. It also writes the tombstone for an
+// identity never seen, so that a create delivered late cannot bring it
+// back. ErrOrgMismatch if it is known in another org.
+func (s *Store) DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time, actor string) error {
+	it := identityKey(identityID)
+	it[attrIdentityID] = str(identityID)
+	it[attrOrgID] = str(orgID)
+	it[attrDeleted] = boolean(true)
+	it[attrDeletedAt] = timestamp(deletedAt)
+	it[AttrExpiresAt] = num(expiresAt.Unix())
+	it[attrActor] = str(actor)
+	_, err := call(s, ctx, s.DB.PutItem, &dynamodb.PutItemInput{
+		TableName: s.tableName(), Item: it,
+		ConditionExpression:       aws.String(deleteIdentityCond),
+		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#org": attrOrgID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":org": str(orgID)},
+	})
+	if _, failed := conditionFailed(err); failed {
+		return identity.ErrOrgMismatch
+	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: delete identity: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/uaconfig"
+)
+
+// configPath is the configuration resource: an identity's Universal Auth.
+const configPath = "/api/v1/auth/universal-auth/identities/{identityId}"
+
+// Checks run in the contract's order, cheapest first, so that a refused
+// request never reaches the database: token and permission (in handle),
+// the path, the schema, the semantics, then the store.
+func (h *handler) routeConfig() {
+	h.handle("POST "+configPath, caller.IdentityEditAuth, h.attachConfig)
+	h.handle("GET "+configPath, caller.IdentityRead, h.getConfig)
+	h.handle("PATCH "+configPath, caller.IdentityEditAuth, h.updateConfig)
+	h.handle("DELETE "+configPath, caller.IdentityRevokeAuth, h.revokeConfig)
+	h.allow(configPath, "GET, POST, PATCH, DELETE")
+}
+
+func (h *handler) attachConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	h.changeConfig(w, r, actor, h.Config.Attach)
+}
+
+func (h *handler) updateConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	h.changeConfig(w, r, actor, h.Config.Update)
+}
+
+// changeConfig decodes a body of settings for attach or update.
+func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor,
+	apply func(ctx context.Context, orgID, identityID string, s uaconfig.Settings, actor string) (uaconfig.Config, error)) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	body, err := h.body(w, r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	s, err := uaconfig.DecodeSettings(body, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, err := apply(r.Context(), actor.OrgID, id, s, actor.ID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeBody(w, http.StatusOK, configJSON(&c))
+}
+
+func (h *handler) getConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, err := h.Config.Get(r.Context(), actor.OrgID, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeBody(w, http.StatusOK, configJSON(&c))
+}
+
+// revokeConfig takes an optional body: the Terraform provider sends
+// {"identityId": ...}, which must match the path.
+func (h *handler) revokeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	body, err := h.body(w, r)
+	if err == nil {
+		err = uaconfig.CheckBodyIdentity(body, id)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	c, err := h.Config.Revoke(r.Context(), actor.OrgID, id, actor.ID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeBody(w, http.StatusOK, configJSON(&c))
+}

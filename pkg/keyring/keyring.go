@@ -1,0 +1,188 @@
+// Package keyring keeps key material read from a Source (Secrets Manager in
+// AWS, the environment or a file locally) and re-reads it around rotations,
+// within a bounded budget.
+//
+// Keys are re-read when they are older than MaxAge, so that a retired key
+// stops working on every instance within that time, and on demand when a
+// token names a key the ring does not hold (Refresh), so that an instance
+// warm since before a rotation accepts the new key at once. An on-demand
+// read happens only for a token that claims to be issued after the last
+// read began: a key created after that read cannot be in it, while a token
+// older than it was verifiable with what the read found. A forged token can
+// therefore cause at most one read per MinInterval, and never stands in the
+// way of a key that really is new.
+package keyring
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Source reads the versions of a key, current first: Secrets Manager's
+// AWSCURRENT, then AWSPREVIOUS if there is one.
+type Source func(ctx context.Context) ([][]byte, error)
+
+// Static is a Source of fixed versions.
+func Static(versions ...[]byte) Source {
+	return func(context.Context) ([][]byte, error) { return versions, nil }
+}
+
+// Defaults for a Ring's re-reads.
+const (
+	DefaultMaxAge      = 5 * time.Minute
+	DefaultMinInterval = time.Second
+	// MinSecretBytes is the shortest symmetric key accepted: 256 bits, the
+	// strength of HS256 and HMAC-SHA256.
+	MinSecretBytes = 32
+	// staleRetry spaces the re-reads of keys past MaxAge while the source
+	// fails.
+	staleRetry = time.Minute
+)
+
+// Ring holds the parsed versions of one key, current first.
+type Ring[K any] struct {
+	source Source
+	parse  func([]byte) (K, error)
+
+	// MaxAge, MinInterval and Now may be changed before the ring is shared.
+	MaxAge      time.Duration
+	MinInterval time.Duration
+	Now         func() time.Time
+	// OnError, if set, hears of failed re-reads and of versions that do not
+	// parse; the keys in hand stay in use.
+	OnError func(error)
+
+	reloadMu    sync.Mutex // one read at a time; concurrent callers wait for it
+	attemptedAt time.Time  // guarded by reloadMu: when the last read began
+
+	mu       sync.RWMutex // guards keys and loadedAt
+	keys     []K
+	loadedAt time.Time
+}
+
+// New reads source once, now: a read that fails, or a current version that
+// does not parse, fails here, at cold start. A previous version that does
+// not parse is skipped (reported to OnError on later reads).
+func New[K any](ctx context.Context, source Source, parse func([]byte) (K, error)) (*Ring[K], error) {
+	r := &Ring[K]{source: source, parse: parse, MaxAge: DefaultMaxAge, MinInterval: DefaultMinInterval, Now: time.Now}
+	r.attemptedAt = r.Now()
+	if err := r.load(ctx); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *Ring[K]) load(ctx context.Context) error {
+	versions, err := r.source(ctx)
+	if err != nil {
+		return fmt.Errorf("keyring: reading keys: %w", err)
+	}
+	if len(versions) == 0 {
+		return errors.New("keyring: no key")
+	}
+	keys := make([]K, 0, len(versions))
+	for i, v := range versions {
+		k, err := r.parse(v)
+		switch {
+		case err != nil && i == 0:
+			return fmt.Errorf("keyring: current key: %w", err)
+		case err != nil:
+			r.report(fmt.Errorf("keyring: previous key skipped: %w", err))
+		default:
+			keys = append(keys, k)
+		}
+	}
+	r.mu.Lock()
+	r.keys, r.loadedAt = keys, r.Now()
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *Ring[K]) report(err error) {
+	if r.OnError != nil {
+		r.OnError(err)
+	}
+}
+
+// Keys returns the keys, current first, re-reading them first if they are
+// older than MaxAge. A failed re-read keeps the keys in hand.
+func (r *Ring[K]) Keys(ctx context.Context) []K {
+	r.mu.RLock()
+	keys, loaded := r.keys, r.loadedAt
+	r.mu.RUnlock()
+	if r.Now().Sub(loaded) < r.MaxAge {
+		return keys
+	}
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	// Another caller re-read meanwhile, or a read failed lately: a source
+	// in trouble is not asked on every request.
+	if r.snapshotTime().After(loaded) || r.Now().Sub(r.attemptedAt) < staleRetry {
+		return r.current()
+	}
+	r.attemptedAt = r.Now()
+	if err := r.load(ctx); err != nil {
+		r.report(err)
+	}
+	return r.current()
+}
+
+// Refresh re-reads the keys for a token that names a key the ring does not
+// hold, and returns them and whether they are newer than seen (the load
+// time of the keys the caller had, from Loaded). issuedAt is the token's
+// unverified iat: the read happens only if it is later than the start of
+// the last read, and at most once per MinInterval (a caller waits for its
+// slot rather than being refused).
+func (r *Ring[K]) Refresh(ctx context.Context, seen, issuedAt time.Time) ([]K, bool) {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	if r.snapshotTime().After(seen) {
+		return r.current(), true
+	}
+	if !issuedAt.After(r.attemptedAt) {
+		return r.current(), false
+	}
+	if wait := r.MinInterval - r.Now().Sub(r.attemptedAt); wait > 0 {
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return r.current(), false
+		}
+	}
+	r.attemptedAt = r.Now()
+	if err := r.load(ctx); err != nil {
+		r.report(err)
+		return r.current(), false
+	}
+	return r.current(), true
+}
+
+// Loaded returns the keys and when they were read.
+func (r *Ring[K]) Loaded() ([]K, time.Time) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.keys, r.loadedAt
+}
+
+func (r *Ring[K]) current() []K {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.keys
+}
+
+func (r *Ring[K]) snapshotTime() time.Time {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.loadedAt
+}
+
+// Secret parses a symmetric key: at least MinSecretBytes bytes.
+func Secret(b []byte) ([]byte, error) {
+	if len(b) < MinSecretBytes {
+		return nil, fmt.Errorf("key is %d bytes, shorter than the %d required", len(b), MinSecretBytes)
+	}
+	return b, nil
+}
