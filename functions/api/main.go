@@ -19,10 +19,11 @@ func main() {
 	check(cfg, "configuration", err)
 	awsCfg, err := cfg.AWS(ctx)
 	check(cfg, "aws configuration", err)
-	keys, err := cfg.AuthKeys(awsCfg)
-	check(cfg, "auth keys", err)
-	// Reads the keys once, at cold start; see auth.Verifier for rotation.
-	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys, app.Platform{RequestID: apigw.RequestID, ClientIP: apigw.SourceIP})
+	keys, err := cfg.Keys(awsCfg)
+	check(cfg, "keys", err)
+	// Reads the keys once, at cold start; see package keyring for rotation.
+	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys,
+		app.Platform{RequestID: apigw.RequestID, ClientIP: apigw.SourceIP, BaseURL: apigw.BaseURL})
 	check(cfg, "api", err)
 	lambda.Start(apigw.Handler(handler))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/lambdatest"
+	"github.com/uauth/uauth/pkg/testkeys"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
@@ -47,8 +49,8 @@ func TestBootstrapServesTheSampleEvent(t *testing.T) {
 	ev.Headers["authorization"] = "Bearer " + tok
 	payload, _ := json.Marshal(ev)
 
-	fn := lambdatest.Start(t, lambdatest.Build(t, "."),
-		"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+secret)
+	fn := lambdatest.Start(t, lambdatest.Build(t, "."), append(localKeys(t),
+		"TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+secret)...)
 	for i, want := range []int{200, 400} { // cold, then warm: already configured
 		res := fn.Invoke(payload)
 		var resp events.APIGatewayV2HTTPResponse
@@ -99,7 +101,7 @@ func BenchmarkColdStart(b *testing.B) {
 	})
 	var apiTotal, helloTotal time.Duration
 	for b.Loop() {
-		fn := lambdatest.Start(b, api, "TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+benchSecret)
+		fn := lambdatest.Start(b, api, append(localKeys(b), "TABLE_NAME="+table, "DYNAMODB_ENDPOINT="+dynamotest.Endpoint(), "AUTH_SECRET="+benchSecret)...)
 		if res := fn.Invoke(get); !strings.Contains(string(res.Payload), `"statusCode":404`) {
 			b.Fatalf("%s\n%s", res, fn.Log())
 		}
@@ -119,3 +121,13 @@ func BenchmarkColdStart(b *testing.B) {
 }
 
 const benchSecret = "cold-start-bench-secret-0123456789abcdef"
+
+// localKeys is the environment that gives the bootstrap its signing and
+// client-secret keys the local way.
+func localKeys(t testing.TB) []string {
+	file := filepath.Join(t.TempDir(), "signing-key.pem")
+	if err := os.WriteFile(file, testkeys.SigningKeyPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"SIGNING_KEY_FILE=" + file, "CLIENT_SECRET_KEY=" + testkeys.ClientSecretKey}
+}

@@ -15,12 +15,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/app"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamolocal"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
-	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/stack"
 )
 
@@ -41,7 +41,15 @@ func run(args []string) error {
 // runStack runs the stack until ctx ends, printing progress and the
 // walkthrough to out.
 func runStack(ctx context.Context, out io.Writer) error {
+	root, err := dynamolocal.RepoRoot()
+	if err != nil {
+		return err
+	}
 	secret, devSecretUsed := authSecret()
+	keyFile, err := signingKeyFile(root)
+	if err != nil {
+		return err
+	}
 	cfg, err := envconfig.Load(func(k string) string {
 		switch v := os.Getenv(k); {
 		case v != "":
@@ -50,14 +58,14 @@ func runStack(ctx context.Context, out io.Writer) error {
 			return defaultTable
 		case k == "AUTH_SECRET":
 			return secret
+		case k == "SIGNING_KEY_FILE":
+			return keyFile
+		case k == "CLIENT_SECRET_KEY":
+			return devClientSecretKey
 		default:
 			return ""
 		}
 	})
-	if err != nil {
-		return err
-	}
-	root, err := dynamolocal.RepoRoot()
 	if err != nil {
 		return err
 	}
@@ -102,7 +110,11 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err := dynamostore.EnsureTable(ctx, db, table, ttlAttr); err != nil {
 		return err
 	}
-	api, err := app.API(ctx, cfg, db, keyring.Static([]byte(cfg.AuthSecret)), app.Platform{})
+	keys, err := cfg.Keys(awsCfg)
+	if err != nil {
+		return err
+	}
+	api, err := app.API(ctx, cfg, db, keys, app.Platform{})
 	if err != nil {
 		return err
 	}
@@ -192,4 +204,25 @@ func printWalkthrough(w io.Writer, v walkthrough) {
 		"",
 	}
 	fmt.Fprintln(w, strings.Join(lines, "\n"))
+}
+
+// signingKeyFile returns SIGNING_KEY_FILE, or .local/signing-key.pem,
+// which it generates on first use: the local stack's token signing key,
+// kept so that tokens survive a restart.
+func signingKeyFile(root string) (string, error) {
+	if f := os.Getenv("SIGNING_KEY_FILE"); f != "" {
+		return f, nil
+	}
+	f := filepath.Join(root, ".local", "signing-key.pem")
+	if _, err := os.Stat(f); err == nil {
+		return f, nil
+	}
+	pem, err := accesstoken.GenerateSigningKeyPEM()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+		return "", err
+	}
+	return f, os.WriteFile(f, pem, 0o600)
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/envconfig"
-	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/testkeys"
 )
 
 // TestEventInjection posts events/eventbridge-identity-created.json, alone
@@ -27,7 +27,7 @@ func TestEventInjection(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := dynamotest.Client(t)
-	api, err := app.API(t.Context(), cfg, db, keyring.Static([]byte(devSecret)), app.Platform{})
+	api, err := app.API(t.Context(), cfg, db, testkeys.Keys(), app.Platform{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestEventInjection(t *testing.T) {
 		t.Fatalf("batch with one poison record: %+v, want exactly one failure", resp)
 	}
 
-	tok, _ := mintToken(devSecret, devOrgID, devActor, "user", []caller.Permission{caller.IdentityRead}, 60e9)
+	tok, _ := mintToken(testkeys.PlatformSecret, devOrgID, devActor, "user", []caller.Permission{caller.IdentityRead}, 60e9)
 	req := httptest.NewRequest("GET", "/api/v1/auth/universal-auth/identities/8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()

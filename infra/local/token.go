@@ -16,9 +16,10 @@ import (
 // checkout works without setup, and real deployments read theirs from
 // Secrets Manager.
 const (
-	devSecret = "uauth-local-dev-secret-do-not-use-in-production"
-	devOrgID  = "11111111-1111-4111-8111-111111111111"
-	devActor  = "dev-user"
+	devSecret          = "uauth-local-dev-secret-do-not-use-in-production"
+	devClientSecretKey = "uauth-local-client-secret-key-do-not-use-in-production"
+	devOrgID           = "11111111-1111-4111-8111-111111111111"
+	devActor           = "dev-user"
 )
 
 // authSecret is AUTH_SECRET, or the dev secret when it is unset.

@@ -41,3 +41,14 @@ func SourceIP(r *http.Request) netip.Addr {
 	}
 	return addr.Unmap().WithZone("")
 }
+
+// BaseURL returns the URL the request came in on, https://<domain name>
+// as API Gateway saw it (a custom domain, or the execute-api one); "" outside
+// Lambda.
+func BaseURL(r *http.Request) string {
+	rc, ok := core.GetAPIGatewayV2ContextFromContext(r.Context())
+	if !ok || rc.DomainName == "" {
+		return ""
+	}
+	return "https://" + rc.DomainName
+}

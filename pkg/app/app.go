@@ -1,57 +1,100 @@
-// Package app assembles uauth's two functions from their configuration.
-// The Lambda entry points and the local stack both call it, so that what
-// runs locally is what runs in Lambda.
+// Package app assembles uauth's functions from their configuration. The
+// Lambda entry points and the local stack both call it, so that what runs
+// locally is what runs in Lambda.
 package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
 	"github.com/uauth/uauth/pkg/httpapi"
 	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/login"
 	"github.com/uauth/uauth/pkg/provisioner"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 // Platform is what the API takes from the platform it runs on: API
-// Gateway's request id and source address in Lambda. Nil functions fall
-// back to a generated id and the TCP peer.
+// Gateway's request id, source address and domain in Lambda. Nil functions
+// fall back to a generated id, the TCP peer and the Host header.
 type Platform struct {
 	RequestID func(*http.Request) string
 	ClientIP  func(*http.Request) netip.Addr
+	BaseURL   func(*http.Request) string
 }
 
-// API returns the API handler; it reads the token keys once now, so that a
-// missing or weak key fails the cold start.
-func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys keyring.Source, p Platform) (http.Handler, error) {
+// Store returns the table's store, with the configured call deadline.
+func Store(cfg envconfig.Config, db *dynamodb.Client) *dynamostore.Store {
+	s := dynamostore.New(db, cfg.TableName)
+	s.CallTimeout = cfg.CallTimeout
+	return s
+}
+
+// API returns the API handler. It reads every key once now, so that a
+// missing, unreadable or weak key fails the cold start rather than a
+// request.
+func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys envconfig.Keys, p Platform) (http.Handler, error) {
 	log := cfg.Logger()
-	ring, err := keyring.New(ctx, keys, keyring.Secret)
+	reloadError := func(what string) func(error) {
+		return func(err error) {
+			log.Error("re-reading a key failed; the keys in hand stay in use", slog.String("key", what), slog.String("error", err.Error()))
+		}
+	}
+	platformKeys, err := keyring.New(ctx, keys.Platform, keyring.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("platform token key: %w", err)
+	}
+	platformKeys.OnError = reloadError("platform token key")
+	signingKeys, err := keyring.New(ctx, keys.Signing, accesstoken.ParseSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	signingKeys.OnError = reloadError("signing key")
+	// The client-secret key is not rotated: every stored secret is kept
+	// under it (see README). Only its current version is used.
+	secretKeys, err := keyring.New(ctx, keys.ClientSecret, keyring.Secret)
+	if err != nil {
+		return nil, fmt.Errorf("client secret key: %w", err)
+	}
+	hasher, err := clientsecret.NewHasher(secretKeys.Keys(ctx)[0])
 	if err != nil {
 		return nil, err
 	}
-	ring.OnError = func(err error) {
-		log.Error("re-reading the platform token key failed; the keys in hand stay in use", slog.String("error", err.Error()))
-	}
+
+	store := Store(cfg, db)
+	signer := accesstoken.NewSigner(signingKeys, cfg.Audience)
+	tokens := &accesstoken.Service{Store: store, Signer: signer}
+	platform := caller.NewPlatform(platformKeys)
+	platform.ForbiddenIssuer = cfg.Issuer
 	return httpapi.New(httpapi.Options{
-		Config:       uaconfig.NewService(dynamostore.New(db, cfg.TableName)),
-		Auth:         &caller.Authenticator{Platform: caller.NewPlatform(ring)},
+		Config:       uaconfig.NewService(store),
+		Secrets:      &clientsecret.Service{Store: store, Hasher: hasher},
+		Login:        &login.Service{Store: store, Hasher: hasher, Signer: signer},
+		Tokens:       tokens,
+		Auth:         &caller.Authenticator{Platform: platform, Identity: tokens},
 		Logger:       log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		RequestID:    p.RequestID,
 		ClientIP:     p.ClientIP,
+		Issuer:       cfg.Issuer,
+		BaseURL:      p.BaseURL,
 	}), nil
 }
 
 // Provisioner returns the SQS batch handler for identity events.
 func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler {
 	h := &provisioner.Handler{
-		Store:        dynamostore.New(db, cfg.TableName),
+		Store:        Store(cfg, db),
 		TombstoneTTL: cfg.TombstoneTTL,
 		Logger:       cfg.Logger(),
 	}

@@ -17,15 +17,15 @@ import (
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/envconfig"
-	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/stack"
+	"github.com/uauth/uauth/pkg/testkeys"
 )
 
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 const (
 	org    = "11111111-1111-4111-8111-111111111111"
-	secret = "iam-test-secret-0123456789abcdef0123"
+	secret = testkeys.PlatformSecret
 )
 
 // TestFunctionsAreGrantedExactlyTheCallsTheyMake runs every operation of
@@ -65,7 +65,7 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	deliver("Identity Deleted", identities[1])
 
 	apiCalls := &dynamotest.Counter{}
-	api, err := app.API(context.Background(), cfg, dynamotest.Client(t, apiCalls.Option), keyring.Static([]byte(secret)), app.Platform{})
+	api, err := app.API(context.Background(), cfg, dynamotest.Client(t, apiCalls.Option), testkeys.Keys(), app.Platform{})
 	if err != nil {
 		t.Fatal(err)
 	}

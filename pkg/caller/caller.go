@@ -71,11 +71,20 @@ func (a Actor) Require(perm Permission) error {
 	return nil
 }
 
+// Origin is where a request comes from, as the platform vouches for it.
+type Origin struct {
+	// IP is the caller's address: API Gateway's sourceIp, or the TCP peer.
+	IP netip.Addr
+	// Issuer is the issuer uauth's own tokens must name: the deployment's
+	// URL (see package accesstoken).
+	Issuer string
+}
+
 // IdentityTokens verifies uauth's own access tokens and applies the checks
 // of each use: revocation, the identity's existence, trusted IPs, the use
 // limit and the permission, all at once.
 type IdentityTokens interface {
-	Use(ctx context.Context, tok *Token, ip netip.Addr, perm Permission) (Actor, error)
+	Use(ctx context.Context, tok *Token, from Origin, perm Permission) (Actor, error)
 }
 
 // Authenticator authenticates requests with either kind of token.
@@ -86,8 +95,8 @@ type Authenticator struct {
 }
 
 // Authenticate verifies the request's bearer token and that its actor may
-// do perm, from the platform's view of the caller's address.
-func (a *Authenticator) Authenticate(r *http.Request, ip netip.Addr, perm Permission) (Actor, error) {
+// do perm.
+func (a *Authenticator) Authenticate(r *http.Request, from Origin, perm Permission) (Actor, error) {
 	raw, ok := BearerToken(r)
 	if !ok {
 		return Actor{}, ErrTokenMissing
@@ -104,7 +113,7 @@ func (a *Authenticator) Authenticate(r *http.Request, ip netip.Addr, perm Permis
 		}
 		return actor, actor.Require(perm)
 	case tok.Header.Alg == AlgIdentity && a.Identity != nil:
-		return a.Identity.Use(r.Context(), tok, ip, perm)
+		return a.Identity.Use(r.Context(), tok, from, perm)
 	default:
 		return Actor{}, invalid("algorithm %q is not accepted", tok.Header.Alg)
 	}

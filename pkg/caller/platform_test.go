@@ -106,7 +106,7 @@ func TestAuthenticate(t *testing.T) {
 			if tc.header != "" {
 				r.Header.Set("Authorization", tc.header)
 			}
-			actor, err := a.Authenticate(r, netip.MustParseAddr("127.0.0.1"), IdentityRead)
+			actor, err := a.Authenticate(r, Origin{IP: netip.MustParseAddr("127.0.0.1")}, IdentityRead)
 			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
 				t.Fatalf("got %v, want %v", err, tc.want)
 			}
@@ -124,7 +124,7 @@ func TestAuthenticateChecksThePermission(t *testing.T) {
 	a := newAuthenticator(t)
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Header.Set("Authorization", "Bearer "+sign(t, jwt.SigningMethodHS256, secret, claims(nil)))
-	if _, err := a.Authenticate(r, netip.Addr{}, IdentityEditAuth); !errors.Is(err, ErrPermissionDenied) {
+	if _, err := a.Authenticate(r, Origin{}, IdentityEditAuth); !errors.Is(err, ErrPermissionDenied) {
 		t.Fatalf("identity:read token for edit-auth: %v", err)
 	}
 }

@@ -88,6 +88,9 @@ func identityItem(id identity.Identity) map[string]types.AttributeValue {
 	m[attrOrgID] = str(id.OrgID)
 	m[attrCreatedAt] = timestamp(id.CreatedAt)
 	m[attrPermissions] = strList(id.Permissions)
+	if id.PermissionsVersion != "" {
+		m[attrPermsVersion] = str(id.PermissionsVersion)
+	}
 	if id.Name != "" {
 		m[attrName] = str(id.Name)
 	}
@@ -194,6 +197,47 @@ func (s *Store) DeleteIdentity(ctx context.Context, identityID, orgID string, de
 	}
 	if err != nil {
 		return fmt.Errorf("dynamostore: delete identity: %w", err)
+	}
+	return nil
+}
+
+// A permission change applies only to a live identity of the org, over an
+// older version.
+const (
+	setPermissions     = "SET #perms = :perms, #pv = :pv"
+	setPermissionsCond = "attribute_exists(#pk) AND attribute_not_exists(#deleted) AND #org = :org AND (attribute_not_exists(#pv) OR #pv < :pv)"
+)
+
+// SetPermissions implements provisioner.Store: one UpdateItem, whose
+// failure is explained from the item returned with it.
+func (s *Store) SetPermissions(ctx context.Context, id identity.Identity) error {
+	_, err := call(s, ctx, s.DB.UpdateItem, &dynamodb.UpdateItemInput{
+		TableName: s.tableName(), Key: identityKey(id.ID),
+		UpdateExpression: aws.String(setPermissions), ConditionExpression: aws.String(setPermissionsCond),
+		ExpressionAttributeNames: map[string]string{"#perms": attrPermissions, "#pv": attrPermsVersion, "#pk": AttrPK,
+			"#deleted": attrDeleted, "#org": attrOrgID},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":perms": strList(id.Permissions),
+			":pv": str(id.PermissionsVersion), ":org": str(id.OrgID)},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, failed := conditionFailed(err); failed {
+		if len(old) == 0 {
+			return identity.ErrNotRecorded
+		}
+		r, err := decodeIdentity(old)
+		switch {
+		case err != nil:
+			return err
+		case r.orgID != id.OrgID:
+			return identity.ErrOrgMismatch
+		case r.deleted:
+			return identity.ErrDeleted
+		default:
+			return identity.ErrStale
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("dynamostore: set permissions: %w", err)
 	}
 	return nil
 }

@@ -116,12 +116,23 @@ func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 			}
 			return c, nil
 		}
-		backoff := time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt, 5)))
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		if err := sleep(ctx, backoff(attempt+1)); err != nil {
+			return nil, err
 		}
+	}
+}
+
+// backoff is a jittered exponential delay before attempt (1, 2, ...).
+func backoff(attempt int) time.Duration {
+	return time.Duration(rand.Int64N(int64(5*time.Millisecond) << min(attempt-1, 5)))
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	select {
+	case <-time.After(d):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

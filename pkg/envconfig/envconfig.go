@@ -21,9 +21,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
+
+// DefaultAudience is the aud of uauth's tokens unless TOKEN_AUDIENCE says
+// otherwise; a JWT authorizer in front of another API names it.
+const DefaultAudience = "uauth"
 
 // DefaultTombstoneTTL outlives any event still on its way: SQS keeps a
 // message at most 14 days, and EventBridge retries delivery for up to 24
@@ -36,9 +41,17 @@ type Config struct {
 	DynamoDBEndpoint string     // DYNAMODB_ENDPOINT: DynamoDB Local, LocalStack; empty for AWS
 	LogLevel         slog.Level // LOG_LEVEL: debug, info (default), warn, error
 
-	AuthSecret    string // AUTH_SECRET: HS256 secret, for local use only
+	AuthSecret    string // AUTH_SECRET: HS256 key of platform tokens, for local use only
 	AuthSecretARN string // AUTH_SECRET_ARN: Secrets Manager secret holding it, in Lambda
 	MaxBodyBytes  int64  // MAX_BODY_BYTES: request body cap; 0 means the API's default
+
+	SigningKeyARN      string        // SIGNING_KEY_SECRET_ARN: Secrets Manager secret holding uauth's RSA key (PEM)
+	SigningKeyFile     string        // SIGNING_KEY_FILE: the same in a file, for local use
+	ClientSecretKeyARN string        // CLIENT_SECRET_KEY_ARN: Secrets Manager secret holding the client-secret HMAC key
+	ClientSecretKey    string        // CLIENT_SECRET_KEY: the same, for local use
+	Issuer             string        // ISSUER: the iss of uauth's tokens; empty means the URL requests come in on
+	Audience           string        // TOKEN_AUDIENCE: the aud of uauth's tokens (default "uauth")
+	CallTimeout        time.Duration // DYNAMODB_TIMEOUT: deadline of each DynamoDB call (default 3s)
 
 	AutoAttach    bool            // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
 	DefaultConfig uaconfig.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
@@ -50,13 +63,20 @@ type Config struct {
 // than on a request.
 func Load(getenv func(string) string) (Config, error) {
 	c := Config{
-		TableName:        getenv("TABLE_NAME"),
-		DynamoDBEndpoint: getenv("DYNAMODB_ENDPOINT"),
-		AuthSecret:       getenv("AUTH_SECRET"),
-		AuthSecretARN:    getenv("AUTH_SECRET_ARN"),
-		AutoAttach:       true,
-		DefaultConfig:    uaconfig.InfisicalDefaults(),
-		TombstoneTTL:     DefaultTombstoneTTL,
+		TableName:          getenv("TABLE_NAME"),
+		DynamoDBEndpoint:   getenv("DYNAMODB_ENDPOINT"),
+		AuthSecret:         getenv("AUTH_SECRET"),
+		AuthSecretARN:      getenv("AUTH_SECRET_ARN"),
+		SigningKeyARN:      getenv("SIGNING_KEY_SECRET_ARN"),
+		SigningKeyFile:     getenv("SIGNING_KEY_FILE"),
+		ClientSecretKeyARN: getenv("CLIENT_SECRET_KEY_ARN"),
+		ClientSecretKey:    getenv("CLIENT_SECRET_KEY"),
+		Issuer:             strings.TrimSuffix(getenv("ISSUER"), "/"),
+		Audience:           DefaultAudience,
+		CallTimeout:        dynamostore.DefaultCallTimeout,
+		AutoAttach:         true,
+		DefaultConfig:      uaconfig.InfisicalDefaults(),
+		TombstoneTTL:       DefaultTombstoneTTL,
 	}
 	var errs []error
 	if c.TableName == "" {
@@ -91,6 +111,21 @@ func Load(getenv func(string) string) (Config, error) {
 		if err != nil {
 			errs = append(errs, fmt.Errorf("DEFAULT_UA_CONFIG: %w", err))
 		}
+	}
+	if v := getenv("TOKEN_AUDIENCE"); v != "" {
+		c.Audience = v
+	}
+	if c.Issuer != "" {
+		if u, err := url.Parse(c.Issuer); err != nil || u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("ISSUER: want an absolute URL such as https://auth.example.com, got %q", c.Issuer))
+		}
+	}
+	if v := getenv("DYNAMODB_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("DYNAMODB_TIMEOUT: want a positive duration such as 3s, got %q", v))
+		}
+		c.CallTimeout = d
 	}
 	if v := getenv("TOMBSTONE_TTL"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -155,18 +190,60 @@ func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Optio
 	}}, optFns...)...)
 }
 
-// AuthKeys returns where the platform's token keys come from. With
-// AUTH_SECRET_ARN: the AWSCURRENT and, if there is one, AWSPREVIOUS
-// versions of that Secrets Manager secret, so that tokens signed on either
-// side of a rotation verify. Otherwise AUTH_SECRET, for local use.
-func (c Config) AuthKeys(cfg aws.Config) (keyring.Source, error) {
-	if c.AuthSecretARN == "" {
-		if c.AuthSecret == "" {
-			return nil, errors.New("set AUTH_SECRET_ARN (or AUTH_SECRET for local use)")
+// Keys are where the API's key material comes from.
+type Keys struct {
+	// Platform is the HS256 key of platform tokens.
+	Platform keyring.Source
+	// Signing is uauth's RSA key, in PEM, that signs identity access tokens.
+	Signing keyring.Source
+	// ClientSecret is the HMAC key client secrets are kept under.
+	ClientSecret keyring.Source
+}
+
+// Keys returns the API's key sources. Each is a Secrets Manager secret in
+// AWS (its AWSCURRENT and, once rotated, AWSPREVIOUS versions, so that
+// either side of a rotation verifies), or a local stand-in: AUTH_SECRET,
+// SIGNING_KEY_FILE and CLIENT_SECRET_KEY.
+func (c Config) Keys(cfg aws.Config) (Keys, error) {
+	var sm *secretsmanager.Client
+	secret := func(arnEnv, arn, localEnv string, local keyring.Source) (keyring.Source, error) {
+		switch {
+		case arn != "":
+			if sm == nil {
+				sm = secretsmanager.NewFromConfig(cfg)
+			}
+			return SecretVersions(sm, arnEnv, arn), nil
+		case local != nil:
+			return local, nil
+		default:
+			return nil, fmt.Errorf("set %s (or %s for local use)", arnEnv, localEnv)
 		}
-		return keyring.Static([]byte(c.AuthSecret)), nil
 	}
-	return SecretVersions(secretsmanager.NewFromConfig(cfg), "AUTH_SECRET_ARN", c.AuthSecretARN), nil
+	var k Keys
+	var errs []error
+	var err error
+	var local keyring.Source
+	if c.AuthSecret != "" {
+		local = keyring.Static([]byte(c.AuthSecret))
+	}
+	k.Platform, err = secret("AUTH_SECRET_ARN", c.AuthSecretARN, "AUTH_SECRET", local)
+	errs = append(errs, err)
+	local = nil
+	if c.SigningKeyFile != "" {
+		local = func(context.Context) ([][]byte, error) {
+			b, err := os.ReadFile(c.SigningKeyFile)
+			return [][]byte{b}, err
+		}
+	}
+	k.Signing, err = secret("SIGNING_KEY_SECRET_ARN", c.SigningKeyARN, "SIGNING_KEY_FILE", local)
+	errs = append(errs, err)
+	local = nil
+	if c.ClientSecretKey != "" {
+		local = keyring.Static([]byte(c.ClientSecretKey))
+	}
+	k.ClientSecret, err = secret("CLIENT_SECRET_KEY_ARN", c.ClientSecretKeyARN, "CLIENT_SECRET_KEY", local)
+	errs = append(errs, err)
+	return k, errors.Join(errs...)
 }
 
 // SecretVersions is a keyring.Source over a Secrets Manager secret: its

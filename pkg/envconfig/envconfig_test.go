@@ -1,9 +1,12 @@
 package envconfig
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,16 +80,28 @@ func TestLoopbackEndpointsUseStaticCredentials(t *testing.T) {
 	}
 }
 
-func TestAuthKeysFromEnvironmentForLocalUse(t *testing.T) {
-	src, err := Config{AuthSecret: "s"}.AuthKeys(LocalAWS())
+func TestKeysFromEnvironmentForLocalUse(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "key.pem")
+	if err := os.WriteFile(file, []byte("pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	k, err := Config{AuthSecret: "s", SigningKeyFile: file, ClientSecretKey: "c"}.Keys(LocalAWS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys, err := src(t.Context()); err != nil || len(keys) != 1 || string(keys[0]) != "s" {
-		t.Fatalf("got %q, %v", keys, err)
+	for name, tc := range map[string]struct {
+		src  func(context.Context) ([][]byte, error)
+		want string
+	}{"platform": {k.Platform, "s"}, "signing": {k.Signing, "pem"}, "client secret": {k.ClientSecret, "c"}} {
+		if keys, err := tc.src(t.Context()); err != nil || len(keys) != 1 || string(keys[0]) != tc.want {
+			t.Errorf("%s: got %q, %v", name, keys, err)
+		}
 	}
-	if _, err := (Config{}).AuthKeys(LocalAWS()); err == nil {
-		t.Fatal("no secret configured, yet no error")
+	_, err = (Config{}).Keys(LocalAWS())
+	for _, v := range []string{"AUTH_SECRET_ARN", "SIGNING_KEY_SECRET_ARN", "CLIENT_SECRET_KEY_ARN"} {
+		if err == nil || !strings.Contains(err.Error(), v) {
+			t.Errorf("no keys configured: %v, want it to name %s", err, v)
+		}
 	}
 }
 
@@ -120,8 +135,9 @@ func fakeSecretsManager(t *testing.T, byStage map[string]string) aws.Config {
 
 const testARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:uauth-key"
 
-func TestAuthKeysFromSecretsManager(t *testing.T) {
-	c := Config{AuthSecretARN: testARN, AuthSecret: "ignored"}
+func TestKeysFromSecretsManager(t *testing.T) {
+	c := Config{AuthSecretARN: testARN, AuthSecret: "ignored", SigningKeyFile: "ignored", ClientSecretKey: "ignored",
+		SigningKeyARN: testARN, ClientSecretKeyARN: testARN}
 	cases := []struct {
 		name    string
 		stages  map[string]string
@@ -134,11 +150,11 @@ func TestAuthKeysFromSecretsManager(t *testing.T) {
 		{"denied", map[string]string{}, nil, "AUTH_SECRET_ARN (AWSCURRENT)"},
 	}
 	for _, tc := range cases {
-		src, err := c.AuthKeys(fakeSecretsManager(t, tc.stages))
+		k, err := c.Keys(fakeSecretsManager(t, tc.stages))
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys, err := src(t.Context())
+		keys, err := k.Platform(t.Context())
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s: got %v, want an error mentioning %q", tc.name, err, tc.wantErr)

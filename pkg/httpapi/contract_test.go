@@ -242,7 +242,7 @@ func TestPatchChangesOnlyTheGivenFields(t *testing.T) {
 	tok := token(t, orgA, caller.OrgAdmin)
 	created := e.do("POST", path(id), tok, `{"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8"}]}`).config()
 
-	*e.clock = e.clock.Add(90 * time.Second)
+	e.clock.add(90 * time.Second)
 	patched := e.do("PATCH", path(id), tok, `{"accessTokenTTL": 60, "lockoutEnabled": false, "clientSecretTrustedIps":[{"ipAddress":"1.2.3.4"}]}`).config()
 
 	want := map[string]any{}

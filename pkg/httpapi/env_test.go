@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -18,12 +19,16 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
+	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/httpapi"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/testkeys"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -34,10 +39,10 @@ const (
 	orgB = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb"
 )
 
-var testSecret = []byte("contract-test-secret-0123456789abcdef")
+var testSecret = []byte(testkeys.PlatformSecret)
 
 // env is one API over its own table in DynamoDB Local, with every DynamoDB
-// call counted.
+// call counted and one clock for every rule.
 type env struct {
 	t       testing.TB
 	handler http.Handler
@@ -46,7 +51,23 @@ type env struct {
 	table   string
 	calls   *dynamotest.Counter
 	logs    *logBuffer
-	clock   *time.Time
+	clock   *clock
+	signer  *accesstoken.Signer
+}
+
+// clock is the services' clock, which tests move forward instead of
+// sleeping.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
 }
 
 func newEnv(t testing.TB) *env {
@@ -55,16 +76,37 @@ func newEnv(t testing.TB) *env {
 	e.table = dynamotest.NewTable(t)
 	e.db = dynamotest.Client(t, e.calls.Option)
 	e.store = dynamostore.New(e.db, e.table)
-	now := time.Date(2026, 11, 7, 5, 31, 56, 123e6, time.UTC)
-	e.clock = &now
-	svc := uaconfig.NewService(e.store)
-	svc.Now = func() time.Time { return *e.clock }
-	e.handler = httpapi.New(httpapi.Options{
-		Config: svc,
-		Auth:   platformAuth(t),
-		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
-	})
+	e.clock = &clock{t: time.Date(2026, 11, 7, 5, 31, 56, 123e6, time.UTC)}
+	e.handler = e.newHandler(e.store)
 	return e
+}
+
+// newHandler wires the API over store, as package app does, with the
+// env's clock and test keys.
+func (e *env) newHandler(store *dynamostore.Store) http.Handler {
+	e.t.Helper()
+	hasher, err := clientsecret.NewHasher([]byte(testkeys.ClientSecretKey))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	signingKeys, err := keyring.New(context.Background(), keyring.Static(testkeys.SigningKeyPEM()), accesstoken.ParseSigningKey)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.signer = accesstoken.NewSigner(signingKeys, "uauth")
+	config := uaconfig.NewService(store)
+	config.Now = e.clock.now
+	tokens := &accesstoken.Service{Store: store, Signer: e.signer, Now: e.clock.now}
+	auth := platformAuth(e.t)
+	auth.Identity = tokens
+	return httpapi.New(httpapi.Options{
+		Config:  config,
+		Secrets: &clientsecret.Service{Store: store, Hasher: hasher, Now: e.clock.now},
+		Login:   &login.Service{Store: store, Hasher: hasher, Signer: e.signer, Now: e.clock.now},
+		Tokens:  tokens,
+		Auth:    auth,
+		Logger:  slog.New(slog.NewJSONHandler(e.logs, nil)),
+	})
 }
 
 // platformAuth accepts platform tokens signed with testSecret.
@@ -99,18 +141,69 @@ func token(t testing.TB, org string, perms ...caller.Permission) string {
 
 func path(id string) string { return "/api/v1/auth/universal-auth/identities/" + id }
 
-// do sends one request through the real handler.
+// attached records an identity in org with the given permissions and a
+// configuration attached with body; it returns the identity and client ids.
+func (e *env) attached(org, body string, perms ...caller.Permission) (string, string) {
+	e.t.Helper()
+	id := uuid.NewString()
+	list := make([]string, len(perms))
+	for i, p := range perms {
+		list[i] = string(p)
+	}
+	err := e.store.RecordIdentity(context.Background(), identity.Identity{ID: id, OrgID: org, Name: "test", Permissions: list, CreatedAt: time.Now()}, nil, "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c := e.do("POST", path(id), token(e.t, org, caller.OrgAdmin), body).config()
+	return id, c["clientId"].(string)
+}
+
+// newSecret creates a client secret with body; it returns the secret and
+// its clientSecretData.
+func (e *env) newSecret(org, id, body string) (string, map[string]any) {
+	e.t.Helper()
+	resp := e.do("POST", path(id)+"/client-secrets", token(e.t, org, caller.OrgAdmin), body)
+	m := resp.ok()
+	return m["clientSecret"].(string), m["clientSecretData"].(map[string]any)
+}
+
+// login logs in from addr.
+func (e *env) login(clientID, secret, addr string, header ...string) *response {
+	e.t.Helper()
+	b, _ := json.Marshal(map[string]string{"clientId": clientID, "clientSecret": secret})
+	return e.doFrom(addr, "POST", "/api/v1/auth/universal-auth/login", "", string(b), header...)
+}
+
+// accessToken logs in from addr and returns the access token.
+func (e *env) accessToken(clientID, secret, addr string) string {
+	e.t.Helper()
+	return e.login(clientID, secret, addr).ok()["accessToken"].(string)
+}
+
+// do sends one request through the real handler, from the test address
+// httptest uses (192.0.2.1).
 func (e *env) do(method, target, tok, body string) *response {
+	e.t.Helper()
+	return e.doFrom("192.0.2.1:1234", method, target, tok, body)
+}
+
+// doFrom sends a request from addr (host:port), the TCP peer the handler
+// sees, with extra header pairs.
+func (e *env) doFrom(addr, method, target, tok, body string, header ...string) *response {
 	e.t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.RemoteAddr = addr
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
 	if tok != "" {
 		req.Header.Set("Authorization", "Bearer "+tok)
 	}
-	if body != "" {
+	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	rec := httptest.NewRecorder()
@@ -152,6 +245,15 @@ func (r *response) json() map[string]any {
 		r.t.Fatalf("body %q is not a JSON object: %v", r.rec.Body.String(), err)
 	}
 	return m
+}
+
+// ok returns the body of a 200 response.
+func (r *response) ok() map[string]any {
+	r.t.Helper()
+	if r.rec.Code != http.StatusOK {
+		r.t.Fatalf("status %d, want 200: %s", r.rec.Code, r.rec.Body.String())
+	}
+	return r.json()
 }
 
 // config returns identityUniversalAuth of a 200 response.
@@ -210,5 +312,18 @@ func (l *logBuffer) lines() []map[string]any {
 			out = append(out, m)
 		}
 	}
+	return out
+}
+
+func dynamoClient(t testing.TB) *dynamodb.Client { return dynamotest.Client(t) }
+
+// sortedItems renders items as JSON lines in a stable order.
+func sortedItems(items []map[string]types.AttributeValue) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		b, _ := json.Marshal(it)
+		out[i] = string(b)
+	}
+	slices.Sort(out)
 	return out
 }

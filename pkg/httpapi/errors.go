@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
@@ -33,6 +35,7 @@ func statusOf(err error) (int, string) {
 		tooBig       *http.MaxBytesError
 		invalid      *validation.Error
 		noConfig     *uaconfig.NotFoundError
+		noSecret     *clientsecret.NotFoundError
 		unauthorized *caller.UnauthorizedError
 	)
 	switch {
@@ -48,14 +51,15 @@ func statusOf(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "ValidationFailure"
 	case errors.As(err, &tooBig):
 		return http.StatusRequestEntityTooLarge, "PayloadTooLarge"
-	case errors.Is(err, identity.ErrNotFound), errors.As(err, &noConfig), errors.Is(err, errRouteNotFound):
+	case errors.Is(err, identity.ErrNotFound), errors.As(err, &noConfig), errors.As(err, &noSecret), errors.Is(err, errRouteNotFound):
 		return http.StatusNotFound, "NotFound"
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed, "MethodNotAllowed"
 	case errors.Is(err, uaconfig.ErrInvalidIP),
 		errors.Is(err, uaconfig.ErrTTLExceedsMax),
 		errors.Is(err, uaconfig.ErrAlreadyConfigured),
-		errors.Is(err, uaconfig.ErrNotConfigured):
+		errors.Is(err, uaconfig.ErrNotConfigured),
+		errors.Is(err, accesstoken.ErrNotIdentityToken):
 		return http.StatusBadRequest, "BadRequest"
 	default:
 		return http.StatusInternalServerError, "InternalServerError"

@@ -17,8 +17,12 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/login"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
 )
@@ -29,8 +33,11 @@ const DefaultMaxBodyBytes = 16 << 10
 
 // Options wires a handler.
 type Options struct {
-	Config *uaconfig.Service
-	Auth   *caller.Authenticator
+	Config  *uaconfig.Service
+	Secrets *clientsecret.Service
+	Login   *login.Service
+	Tokens  *accesstoken.Service
+	Auth    *caller.Authenticator
 	// Logger receives one JSON line per request; nil means slog.Default().
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies (413 above it); 0 means DefaultMaxBodyBytes.
@@ -42,6 +49,12 @@ type Options struct {
 	// Gateway's sourceIp); nil means the TCP peer. Headers such as
 	// X-Forwarded-For are never consulted: any client can set them.
 	ClientIP func(*http.Request) netip.Addr
+	// Issuer is the deployment's URL, the iss of uauth's tokens; empty
+	// means the URL each request came in on (BaseURL).
+	Issuer string
+	// BaseURL returns the URL r came in on (https://<API Gateway domain>
+	// in Lambda); nil means the Host header.
+	BaseURL func(*http.Request) string
 }
 
 type handler struct {
@@ -62,6 +75,9 @@ func New(o Options) http.Handler {
 	}
 	h := &handler{Options: o, mux: http.NewServeMux()}
 	h.routeConfig()
+	h.routeClientSecrets()
+	h.routeLogin()
+	h.routeWellKnown()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errRouteNotFound) })
 	return h
 }
@@ -74,7 +90,7 @@ type authed func(w http.ResponseWriter, r *http.Request, actor caller.Actor)
 // request is looked at, so that a caller without permission learns nothing.
 func (h *handler) handle(pattern string, perm caller.Permission, fn authed) {
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		actor, err := h.Auth.Authenticate(r, h.ClientIP(r), perm)
+		actor, err := h.Auth.Authenticate(r, h.origin(r), perm)
 		if err != nil {
 			h.writeError(w, r, err)
 			return

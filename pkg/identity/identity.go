@@ -18,7 +18,10 @@ type Identity struct {
 	// Permissions are what the identity's own access tokens may do (see
 	// package caller). Empty: it can log in, and do nothing else.
 	Permissions []string
-	CreatedAt   time.Time
+	// PermissionsVersion orders changes of Permissions: a change is
+	// applied only over an older version (see provisioner.PermissionsVersion).
+	PermissionsVersion string
+	CreatedAt          time.Time
 }
 
 // Errors. ErrNotFound's text is what API clients see.

@@ -22,6 +22,7 @@ const Actor = "provisioner"
 // EventBridge detail-types the provisioner handles.
 const (
 	IdentityCreated = "Identity Created"
+	IdentityUpdated = "Identity Updated"
 	IdentityDeleted = "Identity Deleted"
 )
 
@@ -31,6 +32,10 @@ type Store interface {
 	// atomically. A known identity is left as it is, and the error says
 	// why: identity.ErrExists, ErrDeleted, or ErrOrgMismatch.
 	RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error
+	// SetPermissions replaces a recorded identity's permissions, unless a
+	// version at least as new is already applied (identity.ErrStale). An
+	// identity not recorded yet is identity.ErrNotRecorded.
+	SetPermissions(ctx context.Context, id identity.Identity) error
 	// DeleteIdentity replaces the identity and everything hanging off it
 	// with a tombstone that expires at expiresAt.
 	DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time, actor string) error
@@ -41,7 +46,16 @@ type Detail struct {
 	IdentityID string `json:"identityId"`
 	OrgID      string `json:"orgId"`
 	Name       string `json:"name"`
+	// Permissions are what the identity's own access tokens may do; Identity
+	// Updated replaces them.
+	Permissions []string `json:"permissions"`
 }
+
+// Limits on an event's permissions: a list of short permission strings.
+const (
+	maxPermissions      = 64
+	maxPermissionLength = 128
+)
 
 // Handler consumes SQS batches of identity events.
 type Handler struct {
@@ -94,9 +108,10 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 		at = h.now()
 	}
 
+	id := identity.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, Permissions: d.Permissions,
+		PermissionsVersion: PermissionsVersion(ev), CreatedAt: at}
 	switch ev.DetailType {
 	case IdentityCreated:
-		id := identity.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, CreatedAt: at}
 		var c *uaconfig.Config
 		if h.Defaults != nil {
 			cfg, err := uaconfig.NewConfig(*h.Defaults, d.IdentityID, uaconfig.Settings{}, h.now())
@@ -114,6 +129,17 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 			return err
 		default:
 			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil))
+		}
+	case IdentityUpdated:
+		switch err := h.Store.SetPermissions(ctx, id); {
+		case errors.Is(err, identity.ErrStale), errors.Is(err, identity.ErrDeleted):
+			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
+		case errors.Is(err, identity.ErrOrgMismatch):
+			return fmt.Errorf("%w: %w", errPoison, err)
+		case err != nil: // ErrNotRecorded: its create is still on its way
+			return err
+		default:
+			log.InfoContext(ctx, "identity permissions set", slog.Int("permissions", len(d.Permissions)))
 		}
 	case IdentityDeleted:
 		err := h.Store.DeleteIdentity(ctx, d.IdentityID, d.OrgID, at, h.now().Add(h.TombstoneTTL), Actor)
@@ -137,7 +163,7 @@ func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return ev, d, fmt.Errorf("body is not an EventBridge event: %w", err)
 	}
-	if ev.DetailType != IdentityCreated && ev.DetailType != IdentityDeleted {
+	if ev.DetailType != IdentityCreated && ev.DetailType != IdentityUpdated && ev.DetailType != IdentityDeleted {
 		return ev, d, fmt.Errorf("unhandled detail-type %q", ev.DetailType)
 	}
 	if err := json.Unmarshal(ev.Detail, &d); err != nil {
@@ -149,7 +175,27 @@ func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 		return ev, d, errors.New("detail.identityId and detail.orgId must be UUIDs")
 	}
 	d.IdentityID, d.OrgID = identityID, orgID
+	if len(d.Permissions) > maxPermissions {
+		return ev, d, fmt.Errorf("detail.permissions has %d entries, more than %d", len(d.Permissions), maxPermissions)
+	}
+	for _, p := range d.Permissions {
+		if p == "" || len(p) > maxPermissionLength {
+			return ev, d, fmt.Errorf("detail.permissions: %q is not a permission string", p)
+		}
+	}
 	return ev, d, nil
+}
+
+// PermissionsVersion orders the permission changes of one identity, so
+// that redelivered and reordered events converge: by the event's time,
+// then Created before Updated (a create's permissions are the first), then
+// by event id, which makes every order of delivery end the same way.
+func PermissionsVersion(ev events.EventBridgeEvent) string {
+	kind := "1"
+	if ev.DetailType == IdentityCreated {
+		kind = "0"
+	}
+	return ev.Time.UTC().Format("2006-01-02T15:04:05Z") + "|" + kind + "|" + ev.ID
 }
 
 func (h *Handler) now() time.Time {

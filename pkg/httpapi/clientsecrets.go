@@ -1,0 +1,183 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
+)
+
+const (
+	secretsPath   = configPath + "/client-secrets"
+	secretPath    = secretsPath + "/{clientSecretId}"
+	revokePath    = secretPath + "/revoke"
+	lockoutsPath  = configPath + "/clear-lockouts"
+	secretMethods = "GET, POST"
+)
+
+func (h *handler) routeClientSecrets() {
+	h.handle("POST "+secretsPath, caller.IdentityEditAuth, h.createSecret)
+	h.handle("GET "+secretsPath, caller.IdentityRead, h.listSecrets)
+	h.allow(secretsPath, secretMethods)
+	h.handle("GET "+secretPath, caller.IdentityRead, h.getSecret)
+	h.allow(secretPath, "GET")
+	h.handle("POST "+revokePath, caller.IdentityRevokeAuth, h.revokeSecret)
+	h.allow(revokePath, "POST")
+	h.handle("POST "+lockoutsPath, caller.IdentityEditAuth, h.clearLockouts)
+	h.allow(lockoutsPath, "POST")
+}
+
+// secretJSON is clientSecretData as Infisical sends it.
+type secretJSON struct {
+	ID                       string `json:"id"`
+	CreatedAt                string `json:"createdAt"`
+	UpdatedAt                string `json:"updatedAt"`
+	Description              string `json:"description"`
+	ClientSecretPrefix       string `json:"clientSecretPrefix"`
+	ClientSecretNumUses      int64  `json:"clientSecretNumUses"`
+	ClientSecretNumUsesLimit int64  `json:"clientSecretNumUsesLimit"`
+	ClientSecretTTL          int64  `json:"clientSecretTTL"`
+	IdentityUAID             string `json:"identityUAId"`
+	IsClientSecretRevoked    bool   `json:"isClientSecretRevoked"`
+}
+
+func toSecretJSON(s *clientsecret.Secret) secretJSON {
+	return secretJSON{
+		ID: s.ID, CreatedAt: formatTime(s.CreatedAt), UpdatedAt: formatTime(s.UpdatedAt), Description: s.Description,
+		ClientSecretPrefix: s.Prefix, ClientSecretNumUses: s.NumUses, ClientSecretNumUsesLimit: s.NumUsesLimit,
+		ClientSecretTTL: s.TTL, IdentityUAID: s.ConfigID, IsClientSecretRevoked: s.Revoked,
+	}
+}
+
+func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		IdentityID   *string `json:"identityId"`
+		Description  string  `json:"description"`
+		NumUsesLimit int64   `json:"numUsesLimit"`
+		TTL          int64   `json:"ttl"`
+	}
+	body, err := h.body(w, r)
+	if err == nil {
+		err = decodeBody(body, &in)
+	}
+	if err == nil {
+		err = matchesPath("identityId", in.IdentityID, id)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id,
+		clientsecret.CreateRequest{Description: in.Description, NumUsesLimit: in.NumUsesLimit, TTL: in.TTL}, actor.ID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ClientSecret     string     `json:"clientSecret"`
+		ClientSecretData secretJSON `json:"clientSecretData"`
+	}{secret, toSecretJSON(&s)})
+}
+
+func (h *handler) listSecrets(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	list, err := h.Secrets.List(r.Context(), actor.OrgID, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	out := make([]secretJSON, len(list))
+	for i := range list {
+		out[i] = toSecretJSON(&list[i])
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ClientSecretData []secretJSON `json:"clientSecretData"`
+	}{out})
+}
+
+// secretIDs returns the path's identity and secret ids.
+func secretIDs(r *http.Request) (string, string, error) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		return "", "", err
+	}
+	secretID, err := pathID(r, "clientSecretId")
+	return id, secretID, err
+}
+
+func (h *handler) getSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, secretID, err := secretIDs(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	s, err := h.Secrets.Get(r.Context(), actor.OrgID, id, secretID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ClientSecretData secretJSON `json:"clientSecretData"`
+	}{toSecretJSON(&s)})
+}
+
+// revokeSecret takes an optional body: the Terraform provider sends
+// {"identityId", "clientSecretId"}, which must match the path.
+func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, secretID, err := secretIDs(r)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	var in struct {
+		IdentityID     *string `json:"identityId"`
+		ClientSecretID *string `json:"clientSecretId"`
+	}
+	body, err := h.body(w, r)
+	if err == nil {
+		err = decodeBody(body, &in)
+	}
+	if err == nil {
+		err = matchesPath("identityId", in.IdentityID, id)
+	}
+	if err == nil {
+		err = matchesPath("clientSecretId", in.ClientSecretID, secretID)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	s, err := h.Secrets.Revoke(r.Context(), actor.OrgID, id, secretID, actor.ID)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ClientSecretData secretJSON `json:"clientSecretData"`
+	}{toSecretJSON(&s)})
+}
+
+func (h *handler) clearLockouts(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+	id, err := pathID(r, "identityId")
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	n, err := h.Login.ClearLockouts(r.Context(), actor.OrgID, id)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Deleted int `json:"deleted"`
+	}{n})
+}

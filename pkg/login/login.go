@@ -1,0 +1,297 @@
+// Package login is Universal Auth login: a client id and a client secret
+// in, an access token out, with every setting of the configuration
+// enforced at its step, and the lockout that guards it.
+//
+// A login costs at most two DynamoDB round trips, success or failure: one
+// BatchGetItem reads what the decision needs (login's view of the
+// configuration, the secret's record and the lockout record, all under
+// the client id), then one request records the outcome. A success's
+// request also checks, in the same transaction, that the identity still
+// has this configuration.
+package login
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/clientsecret"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
+)
+
+// Errors, with Infisical's messages.
+var (
+	ErrInvalidCredentials = &caller.UnauthorizedError{Message: "Invalid credentials"}
+	ErrLocked             = &caller.UnauthorizedError{Message: "This identity auth method is temporarily locked, please try again later"}
+	ErrSecretExpired      = &caller.UnauthorizedError{Message: "Access denied due to expired client secret"}
+	ErrSecretExhausted    = &caller.UnauthorizedError{Message: "Access denied due to client secret usage limit reached"}
+)
+
+// Errors of Store.Succeed.
+var (
+	// ErrGone: the identity no longer has this configuration.
+	ErrGone = errors.New("login: the configuration is gone")
+	// ErrSecretRevoked: the secret was revoked meanwhile.
+	ErrSecretRevoked = errors.New("login: the secret was revoked")
+	// ErrNoUsesLeft: another login took the secret's last use meanwhile.
+	ErrNoUsesLeft = errors.New("login: the secret's uses ran out")
+)
+
+// Client is login's view of a configuration.
+type Client struct {
+	IdentityID string
+	OrgID      string
+	Config     uaconfig.Config
+}
+
+// Attempt is what a login decides on.
+type Attempt struct {
+	Client  *Client              // nil: unknown client id
+	Secret  *clientsecret.Secret // nil: no secret with the presented one's id
+	Lockout Lockout
+}
+
+// Success is what a successful login writes.
+type Success struct {
+	IdentityID, ClientID, SecretID string
+	At                             time.Time
+	// CountUse: the secret is limited, so this use is counted exactly, on
+	// the condition that uses are left.
+	CountUse     bool
+	NumUsesLimit int64
+	// AddUses adds to an unlimited secret's approximate count.
+	AddUses int64
+	// Token is the record of a limited token, created with the login.
+	Token *TokenRecord
+	// ClearLockout deletes the lockout record of this bucket.
+	ClearLockout string
+}
+
+// TokenRecord is a limited token's record.
+type TokenRecord struct {
+	JTI, IdentityID string
+	Limit           int64
+	KeepUntil       time.Time
+}
+
+// Store is what login needs from storage.
+type Store interface {
+	// ReadAttempt reads, in one round trip, the view of clientID's
+	// configuration, the secret secretID under it, and the lockout record
+	// of bucket.
+	ReadAttempt(ctx context.Context, clientID, secretID, bucket string) (Attempt, error)
+	// Live reports whether the identity still has the configuration of
+	// clientID: login's view of a revoked configuration stays behind.
+	Live(ctx context.Context, identityID, clientID string) (bool, error)
+	// RecordFailure adds a failure to the lockout record, if it still is
+	// as f assumed; otherwise it returns the record as it now is.
+	RecordFailure(ctx context.Context, clientID, bucket string, f Failure) (*Lockout, error)
+	// Succeed writes a success in one round trip, on the condition that
+	// the identity still has the configuration: ErrGone, ErrSecretRevoked
+	// or ErrNoUsesLeft otherwise, with nothing written.
+	Succeed(ctx context.Context, s Success) error
+	// ClearLockouts deletes every lockout record of the identity's
+	// configuration, and returns how many there were.
+	ClearLockouts(ctx context.Context, orgID, identityID string) (int, error)
+}
+
+// DefaultFlushInterval is how often at most one instance writes an
+// unlimited secret's use count.
+const DefaultFlushInterval = 5 * time.Second
+
+// Service logs machine identities in.
+type Service struct {
+	Store  Store
+	Hasher *clientsecret.Hasher
+	Signer *accesstoken.Signer
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FlushInterval spaces the writes of unlimited secrets' use counts; 0
+	// means DefaultFlushInterval.
+	FlushInterval time.Duration
+
+	mu    sync.Mutex
+	usage map[string]*pendingUses // by client id and secret id
+}
+
+// pendingUses are uses of an unlimited secret not written yet.
+type pendingUses struct {
+	n         int64
+	flushedAt time.Time
+}
+
+// Request is one login.
+type Request struct {
+	ClientID     string
+	ClientSecret string
+	From         caller.Origin
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Login checks a client id and secret, in Infisical's order, and issues an
+// access token.
+func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, error) {
+	clientID, ok := identity.CanonicalID(r.ClientID)
+	if !ok {
+		return accesstoken.Issued{}, ErrInvalidCredentials
+	}
+	now := s.now()
+	secretID := s.Hasher.ID(r.ClientSecret)
+	bucket := Bucket(r.From.IP)
+	att, err := s.Store.ReadAttempt(ctx, clientID, secretID, bucket)
+	if err != nil {
+		return accesstoken.Issued{}, err
+	}
+	// 1. Unknown client id.
+	if att.Client == nil {
+		return accesstoken.Issued{}, ErrInvalidCredentials
+	}
+	cl, cfg := att.Client, &att.Client.Config
+	// 2. Trusted IPs. Not a failure for the lockout.
+	if !cfg.ClientSecretTrustedIPs.Allows(r.From.IP) {
+		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, uaconfig.ErrIPNotTrusted)
+	}
+	// 3. Locked out: even the right secret is refused.
+	if cfg.LockoutEnabled && att.Lockout.Locked(cfg, now) {
+		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrLocked)
+	}
+	// 4. Wrong or revoked secret: counts towards the lockout.
+	sec := att.Secret
+	if sec == nil || sec.Revoked || !s.Hasher.Matches(r.ClientSecret, sec.MAC) {
+		if cfg.LockoutEnabled {
+			if err := s.recordFailure(ctx, cfg, clientID, bucket, att.Lockout, now); err != nil {
+				return accesstoken.Issued{}, err
+			}
+		}
+		return accesstoken.Issued{}, ErrInvalidCredentials
+	}
+	// 5. Expired, 6. used up.
+	if sec.Expired(now) {
+		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrSecretExpired)
+	}
+	if sec.Exhausted() {
+		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrSecretExhausted)
+	}
+
+	grant := accesstoken.Grant{IdentityID: cl.IdentityID, OrgID: cl.OrgID, ClientID: clientID, ClientSecretID: sec.ID,
+		JTI: uuid.NewString(), AuthTime: now, NumUsesLimit: cfg.AccessTokenNumUsesLimit}
+	success := Success{IdentityID: cl.IdentityID, ClientID: clientID, SecretID: sec.ID, At: now}
+	if sec.NumUsesLimit > 0 {
+		success.CountUse, success.NumUsesLimit = true, sec.NumUsesLimit
+	} else {
+		success.AddUses = s.takeUses(clientID+"/"+sec.ID, now)
+	}
+	if grant.NumUsesLimit > 0 {
+		success.Token = &TokenRecord{JTI: grant.JTI, IdentityID: cl.IdentityID, Limit: grant.NumUsesLimit, KeepUntil: now.Add(accesstoken.MaxLifetime)}
+	}
+	if att.Lockout.Exists && att.Lockout.Live(cfg, now) {
+		success.ClearLockout = bucket
+	}
+	err = s.Store.Succeed(ctx, success)
+	if err != nil && !success.CountUse {
+		s.untakeUses(clientID+"/"+sec.ID, success.AddUses)
+	}
+	switch {
+	case errors.Is(err, ErrGone), errors.Is(err, ErrSecretRevoked):
+		return accesstoken.Issued{}, ErrInvalidCredentials
+	case errors.Is(err, ErrNoUsesLeft):
+		return accesstoken.Issued{}, ErrSecretExhausted
+	case err != nil:
+		return accesstoken.Issued{}, err
+	}
+	issued, ok, err := s.Signer.Issue(ctx, r.From.Issuer, grant, cfg, now)
+	if err == nil && !ok { // a max TTL under a second; nothing to issue
+		err = errors.New("login: the configuration allows no token lifetime")
+	}
+	return issued, err
+}
+
+// ifLive returns err if the identity still has the configuration, and
+// ErrInvalidCredentials if not: a revoked configuration's client id is
+// unknown, whatever else is wrong.
+func (s *Service) ifLive(ctx context.Context, cl *Client, clientID string, err error) error {
+	live, lerr := s.Store.Live(ctx, cl.IdentityID, clientID)
+	switch {
+	case lerr != nil:
+		return lerr
+	case !live:
+		return ErrInvalidCredentials
+	default:
+		return err
+	}
+}
+
+// recordFailure adds a failure to the lockout, starting again from the
+// record as the store returns it if a concurrent failure changed it.
+func (s *Service) recordFailure(ctx context.Context, cfg *uaconfig.Config, clientID, bucket string, l Lockout, now time.Time) error {
+	for range 3 {
+		if l.Locked(cfg, now) { // a concurrent failure locked it
+			return nil
+		}
+		current, err := s.Store.RecordFailure(ctx, clientID, bucket, failure(cfg, l, now))
+		if err != nil || current == nil {
+			return err
+		}
+		l = *current
+	}
+	return errors.New("login: the lockout record kept changing")
+}
+
+// takeUses counts one use of an unlimited secret and returns how many to
+// write now: none until FlushInterval has passed since this instance last
+// wrote the secret's count. A shared secret is then written at most once
+// per interval per instance, however many logins it serves.
+func (s *Service) takeUses(key string, now time.Time) int64 {
+	interval := s.FlushInterval
+	if interval <= 0 {
+		interval = DefaultFlushInterval
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.usage == nil {
+		s.usage = map[string]*pendingUses{}
+	}
+	p := s.usage[key]
+	if p == nil {
+		p = &pendingUses{}
+		s.usage[key] = p
+	}
+	p.n++
+	if now.Sub(p.flushedAt) < interval {
+		return 0
+	}
+	n := p.n
+	p.n, p.flushedAt = 0, now
+	return n
+}
+
+// untakeUses undoes takeUses for a login whose write did not land: its own
+// use is not counted, and the others taken for the write (n-1 of them) are
+// pending again, to be written by the next login.
+func (s *Service) untakeUses(key string, n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.usage[key]; p != nil {
+		p.n += n - 1
+		if n > 0 {
+			p.flushedAt = time.Time{}
+		}
+	}
+}
+
+// ClearLockouts deletes the lockout records of an identity's configuration.
+func (s *Service) ClearLockouts(ctx context.Context, orgID, identityID string) (int, error) {
+	return s.Store.ClearLockouts(ctx, orgID, identityID)
+}
