@@ -30,7 +30,7 @@ func TestCreateClientSecret(t *testing.T) {
 		t.Fatalf("clientSecret %q is not 64 lower-case hex characters", secret)
 	}
 	want := map[string]any{
-		"id": data["id"], "createdAt": "2026-11-07T05:31:56.123Z", "updatedAt": "2026-11-07T05:31:56.123Z",
+		"id": data["id"], "createdAt": "2036-11-07T05:31:56.123Z", "updatedAt": "2036-11-07T05:31:56.123Z",
 		"description": "ci", "clientSecretPrefix": secret[:4], "clientSecretNumUses": 0.0, "clientSecretNumUsesLimit": 5.0,
 		"clientSecretTTL": 3600.0, "identityUAId": cfg["id"], "isClientSecretRevoked": false,
 	}
@@ -77,7 +77,7 @@ func TestListGetAndRevokeClientSecrets(t *testing.T) {
 	e.clock.add(60e9)
 	revoked := e.do("POST", secrets+"/"+a["id"].(string)+"/revoke", revoker,
 		`{"identityId": "`+id+`", "clientSecretId": "`+a["id"].(string)+`"}`).ok()["clientSecretData"].(map[string]any)
-	if revoked["isClientSecretRevoked"] != true || revoked["updatedAt"] != "2026-11-07T05:32:56.123Z" {
+	if revoked["isClientSecretRevoked"] != true || revoked["updatedAt"] != "2036-11-07T05:32:56.123Z" {
 		t.Fatalf("revoke = %v", revoked)
 	}
 	// Idempotent: a second revoke changes nothing, not even updatedAt.

@@ -63,7 +63,7 @@ func TestAttachWithDefaults(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, got, anyIP)
 		}
 	}
-	if c["createdAt"] != "2026-11-07T05:31:56.123Z" || c["updatedAt"] != c["createdAt"] {
+	if c["createdAt"] != "2036-11-07T05:31:56.123Z" || c["updatedAt"] != c["createdAt"] {
 		t.Errorf("createdAt, updatedAt = %v, %v; want the service clock in RFC 3339 UTC", c["createdAt"], c["updatedAt"])
 	}
 	if len(c) != 15 {
@@ -252,7 +252,7 @@ func TestPatchChangesOnlyTheGivenFields(t *testing.T) {
 	want["accessTokenTTL"] = 60.0
 	want["lockoutEnabled"] = false
 	want["clientSecretTrustedIps"] = []any{map[string]any{"ipAddress": "1.2.3.4", "type": "ipv4"}}
-	want["updatedAt"] = "2026-11-07T05:33:26.123Z"
+	want["updatedAt"] = "2036-11-07T05:33:26.123Z"
 	if !reflect.DeepEqual(patched, want) {
 		t.Errorf("PATCH = %v\nwant    %v", patched, want)
 	}

@@ -76,7 +76,10 @@ func newEnv(t testing.TB) *env {
 	e.table = dynamotest.NewTable(t)
 	e.db = dynamotest.Client(t, e.calls.Option)
 	e.store = dynamostore.New(e.db, e.table)
-	e.clock = &clock{t: time.Date(2026, 11, 7, 5, 31, 56, 123e6, time.UTC)}
+	// Ten years ahead: DynamoDB Local deletes items whose TTL attribute is
+	// past by the real clock, which would make records written at a past
+	// test time vanish under the test.
+	e.clock = &clock{t: time.Date(2036, 11, 7, 5, 31, 56, 123e6, time.UTC)}
 	e.handler = e.newHandler(e.store)
 	return e
 }
