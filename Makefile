@@ -11,7 +11,7 @@ FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
 .PHONY: help deps java run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
-        build-ApiFunction build-ProvisionerFunction
+        build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
@@ -50,8 +50,8 @@ vet: ## gofmt check, go vet, and cfn-lint on template.yaml when cfn-lint is inst
 	  else echo "cfn-lint not installed: template.yaml checked by pkg/stack's tests only"; fi
 
 test: deps vet $(LOCAL) ## vet, the Lambda build, every test with -race against one DynamoDB Local, then a short fuzz run
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o /dev/null ./functions/api
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o /dev/null ./functions/provisioner
+	@for f in functions/*/; do echo "lambda build $$f"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o /dev/null ./$$f || exit 1; done
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory test-go fuzz-targets
 
 test-go:
@@ -86,9 +86,13 @@ build-ApiFunction:
 build-ProvisionerFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/provisioner
 
+build-KeyRotationFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/keyrotation
+
 build: ## build both Lambda bootstraps (linux/arm64) into bin/lambda/
 	$(MAKE) --no-print-directory build-ApiFunction ARTIFACTS_DIR=bin/lambda/api
 	$(MAKE) --no-print-directory build-ProvisionerFunction ARTIFACTS_DIR=bin/lambda/provisioner
+	$(MAKE) --no-print-directory build-KeyRotationFunction ARTIFACTS_DIR=bin/lambda/keyrotation
 
 deploy: ## sam build && sam deploy --guided (needs the AWS SAM CLI and credentials)
 	sam build

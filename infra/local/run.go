@@ -14,7 +14,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
 	"github.com/google/uuid"
+
 	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/app"
 	"github.com/uauth/uauth/pkg/caller"
@@ -94,7 +98,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 		dbNote = "data kept in .local/dynamodb"
 	}
 
-	awsCfg, err := cfg.AWS(ctx)
+	awsCfg, err := devAWS(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -225,4 +229,14 @@ func signingKeyFile(root string) (string, error) {
 		return "", err
 	}
 	return f, os.WriteFile(f, pem, 0o600)
+}
+
+// devAWS is the SDK configuration of the local stack: static credentials
+// for a DynamoDB on this machine, and the developer's usual chain (profiles,
+// SSO) for anything else, which the Lambda functions never need.
+func devAWS(ctx context.Context, cfg envconfig.Config) (aws.Config, error) {
+	if c, err := cfg.AWS(ctx); err == nil {
+		return c, nil
+	}
+	return awsconfig.LoadDefaultConfig(ctx)
 }

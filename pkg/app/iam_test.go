@@ -52,7 +52,7 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	deliver := func(detailType, id string) {
 		body, _ := json.Marshal(map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": detailType,
 			"source": "test", "time": time.Now().UTC().Format(time.RFC3339),
-			"detail": map[string]string{"identityId": id, "orgId": org, "name": "n"}})
+			"detail": map[string]any{"identityId": id, "orgId": org, "name": "n", "permissions": []string{"identity:read"}}})
 		resp, err := prov.Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: uuid.NewString(), Body: string(body)}}})
 		if err != nil || len(resp.BatchItemFailures) != 0 {
 			t.Fatalf("%s: %v %v", detailType, resp, err)
@@ -62,6 +62,7 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 		deliver("Identity Created", id)
 	}
 	deliver("Identity Created", identities[0]) // a duplicate
+	deliver("Identity Updated", identities[0])
 	deliver("Identity Deleted", identities[1])
 
 	apiCalls := &dynamotest.Counter{}
@@ -71,20 +72,54 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	}
 	tok, _ := caller.SignPlatform([]byte(secret), caller.PlatformClaims{Subject: "iam", OrgID: org,
 		Permissions: []caller.Permission{caller.OrgAdmin}, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-	do := func(method, path, body string, want int) {
+	// send makes one request as bearer (none if ""), and returns the body.
+	send := func(bearer, method, path, body string, want int) map[string]any {
 		req := httptest.NewRequest(method, path, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok)
+		if bearer != "" {
+			req.Header.Set("Authorization", "Bearer "+bearer)
+		}
 		rec := httptest.NewRecorder()
 		api.ServeHTTP(rec, req)
 		if rec.Code != want {
 			t.Fatalf("%s %s: %d %s, want %d", method, path, rec.Code, rec.Body, want)
 		}
+		var m map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &m)
+		return m
 	}
+	do := func(method, path, body string, want int) map[string]any { return send(tok, method, path, body, want) }
 	cfgPath := "/api/v1/auth/universal-auth/identities/" + identities[0]
 	do("GET", cfgPath, "", 200)
 	do("PATCH", cfgPath, `{"accessTokenTTL": 60}`, 200)
 	do("DELETE", cfgPath, "", 200)
-	do("POST", cfgPath, `{}`, 200)
+	client := do("POST", cfgPath, `{"accessTokenNumUsesLimit": 5}`, 200)["identityUniversalAuth"].(map[string]any)["clientId"].(string)
+
+	// Client secrets, login and lockouts.
+	created := do("POST", cfgPath+"/client-secrets", `{}`, 200)
+	secret := created["clientSecret"].(string)
+	secretID := created["clientSecretData"].(map[string]any)["id"].(string)
+	do("GET", cfgPath+"/client-secrets", "", 200)
+	do("GET", cfgPath+"/client-secrets/"+secretID, "", 200)
+	login := func(secret string, want int) map[string]any {
+		return send("", "POST", "/api/v1/auth/universal-auth/login", `{"clientId":"`+client+`","clientSecret":"`+secret+`"}`, want)
+	}
+	access := login(secret, 200)["accessToken"].(string) // a limited token, and the use count due
+	login(secret, 200)
+	login("wrong", 401)
+	login(secret, 200) // clears the failure
+	login("wrong", 401)
+	do("POST", cfgPath+"/clear-lockouts", "", 200)
+
+	// A limited token's use, renewal and revocation.
+	send(access, "GET", cfgPath, "", 200)
+	renewed := send("", "POST", "/api/v1/auth/token/renew", `{"accessToken":"`+access+`"}`, 200)["accessToken"].(string)
+	send("", "POST", "/api/v1/auth/token/revoke", `{"accessToken":"`+renewed+`"}`, 200)
+	do("POST", cfgPath+"/client-secrets/"+secretID+"/revoke", "", 200)
+
+	// An unlimited token's use.
+	do("PATCH", cfgPath, `{"accessTokenNumUsesLimit": 0}`, 200)
+	limited := do("POST", cfgPath+"/client-secrets", `{"numUsesLimit": 3}`, 200)["clientSecret"].(string)
+	send(login(limited, 200)["accessToken"].(string), "GET", cfgPath, "", 200)
 
 	for fn, calls := range map[string]*dynamotest.Counter{"ApiFunction": apiCalls, "ProvisionerFunction": provCalls} {
 		granted, err := tmpl.TableActions(fn)

@@ -57,6 +57,7 @@ type Ring[K any] struct {
 
 	reloadMu    sync.Mutex // one read at a time; concurrent callers wait for it
 	attemptedAt time.Time  // guarded by reloadMu: when the last read began
+	skipped     string     // guarded by reloadMu: the previous version last reported unusable
 
 	mu       sync.RWMutex // guards keys and loadedAt
 	keys     []K
@@ -90,7 +91,12 @@ func (r *Ring[K]) load(ctx context.Context) error {
 		case err != nil && i == 0:
 			return fmt.Errorf("keyring: current key: %w", err)
 		case err != nil:
-			r.report(fmt.Errorf("keyring: previous key skipped: %w", err))
+			// Reported once, not on every re-read: after a first rotation
+			// the previous version is the stack's placeholder.
+			if string(v) != r.skipped {
+				r.skipped = string(v)
+				r.report(fmt.Errorf("keyring: previous key skipped: %w", err))
+			}
 		default:
 			keys = append(keys, k)
 		}
