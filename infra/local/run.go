@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"time"
 
@@ -158,56 +157,6 @@ func runStack(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	return nil
-}
-
-type walkthrough struct {
-	API, DynamoDB, DBNote, Table, Secret, Token, IdentityID string
-	DevSecret, AutoAttach                                   bool
-}
-
-func printWalkthrough(w io.Writer, v walkthrough) {
-	secretLine := "from AUTH_SECRET (not shown)"
-	if v.DevSecret {
-		secretLine = v.Secret + " (dev default; set AUTH_SECRET to choose one)"
-	}
-	path := v.API + "/api/v1/auth/universal-auth/identities/" + v.IdentityID
-	event := fmt.Sprintf(`{"version":"0","id":"%s","detail-type":"Identity Created","source":"com.example.identities","account":"000000000000","time":"%s","region":"us-east-1","resources":[],"detail":{"identityId":"%s","orgId":"%s","name":"ci-runner"}}`,
-		uuid.NewString(), time.Now().UTC().Format(time.RFC3339), v.IdentityID, devOrgID)
-	auth := fmt.Sprintf(`-H 'Authorization: Bearer %s'`, v.Token)
-	step2 := []string{"# 2. Read the configuration the provisioner attached",
-		fmt.Sprintf("curl -s %s %s", path, auth)}
-	if !v.AutoAttach {
-		step2 = []string{"# 2. Attach a configuration (AUTO_ATTACH=false: the provisioner only recorded the identity)",
-			fmt.Sprintf(`curl -s -X POST %s %s -H 'Content-Type: application/json' -d '{}'`, path, auth)}
-	}
-	lines := []string{
-		"",
-		"uauth local stack is up",
-		"  API          " + v.API,
-		"  DynamoDB     " + v.DynamoDB + " (" + v.DBNote + ")",
-		"  Table        " + v.Table,
-		"  Auth secret  " + secretLine,
-		"  Dev org      " + devOrgID,
-		"  Dev token    org:admin for the dev org, valid 12h:",
-		"",
-		"export UAUTH_TOKEN='" + v.Token + "'",
-		"",
-		"Walkthrough (the commands carry the token themselves):",
-		"",
-		"# 1. Inject an Identity Created event, as EventBridge would deliver it through SQS",
-		fmt.Sprintf("curl -s -X POST %s%s -H 'Content-Type: application/json' -d '%s'", v.API, eventsPath, event),
-		"",
-		step2[0],
-		step2[1],
-		"",
-		"# 3. Change it: a 1-hour TTL, tokens usable only from 10.0.0.0/8",
-		fmt.Sprintf(`curl -s -X PATCH %s %s -H 'Content-Type: application/json' -d '{"accessTokenTTL":3600,"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8"}]}'`, path, auth),
-		"",
-		"More tokens:  make token ARGS='--permissions identity:read'  (with the same AUTH_SECRET as this stack)",
-		"Ctrl-C stops the API and DynamoDB Local.",
-		"",
-	}
-	fmt.Fprintln(w, strings.Join(lines, "\n"))
 }
 
 // signingKeyFile returns SIGNING_KEY_FILE, or .local/signing-key.pem,
