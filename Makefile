@@ -53,6 +53,7 @@ vet: ## gofmt check, go vet, and cfn-lint on template.yaml when cfn-lint is inst
 	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd infra/sdktest && $(GO) vet ./...
 	@if command -v cfn-lint >/dev/null 2>&1; then cfn-lint template.yaml && echo "cfn-lint: template.yaml ok"; \
 	  else echo "cfn-lint not installed: template.yaml checked by pkg/stack's tests only"; fi
 
@@ -63,6 +64,7 @@ test: deps vet $(LOCAL) ## vet, the Lambda build, every test with -race against 
 
 test-go:
 	$(GO) test -race -count=1 ./...
+	cd infra/sdktest && $(GO) test -race -count=1 ./...
 
 # Each fuzz target runs from its seed corpus in every go test; here they
 # also explore for FUZZTIME. A failing input lands in testdata/fuzz/.

@@ -20,6 +20,7 @@ import (
 	"github.com/uauth/uauth/pkg/httpapi"
 	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/provisioner"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
@@ -81,6 +82,7 @@ func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys en
 		Secrets:      &clientsecret.Service{Store: store, Hasher: hasher},
 		Login:        &login.Service{Store: store, Hasher: hasher, Signer: signer},
 		Tokens:       tokens,
+		OrgDefaults:  OrgDefaults(cfg, store),
 		Auth:         &caller.Authenticator{Platform: platform, Identity: tokens},
 		Logger:       log,
 		MaxBodyBytes: cfg.MaxBodyBytes,
@@ -91,15 +93,22 @@ func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys en
 	}), nil
 }
 
+// OrgDefaults returns the organizations' defaults over the deployment's
+// (DEFAULT_UA_CONFIG and AUTO_ATTACH).
+func OrgDefaults(cfg envconfig.Config, store *dynamostore.Store) *orgdefaults.Service {
+	return &orgdefaults.Service{Store: store, Deployment: orgdefaults.Deployment(cfg.DefaultConfig, cfg.AutoAttach)}
+}
+
 // Provisioner returns the SQS batch handler for identity events.
 func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler {
-	h := &provisioner.Handler{
-		Store:        Store(cfg, db),
+	store := Store(cfg, db)
+	return &provisioner.Handler{
+		Store:        store,
+		Defaults:     OrgDefaults(cfg, store),
 		TombstoneTTL: cfg.TombstoneTTL,
 		Logger:       cfg.Logger(),
+		// A record makes at most two calls (its org's defaults, then its
+		// write), each within the call deadline.
+		Reserve: 2 * cfg.CallTimeout,
 	}
-	if cfg.AutoAttach {
-		h.Defaults = &cfg.DefaultConfig
-	}
-	return h
 }

@@ -146,13 +146,20 @@ func (it *item) sub(name string) *item {
 // encodeConfig is the stored form of a configuration: a map of its ids,
 // timestamps, revision and every field of uaconfig.Fields.
 func encodeConfig(c *uaconfig.Config, rev int64) *types.AttributeValueMemberM {
-	m := make(map[string]types.AttributeValue, len(uaconfig.Fields)+6)
+	m := encodeFields(c, 6)
 	m[cfgID] = str(c.ID)
 	m[cfgClientID] = str(c.ClientID)
 	m[cfgCreatedAt] = timestamp(c.CreatedAt)
 	m[cfgUpdatedAt] = timestamp(c.UpdatedAt)
 	m[cfgRevision] = num(rev)
 	m[cfgTokenNets] = &types.AttributeValueMemberSS{Value: c.AccessTokenTrustedIPs.Nets()}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+// encodeFields is every field of uaconfig.Fields, under its wire name, in a
+// map with room for extra more attributes.
+func encodeFields(c *uaconfig.Config, extra int) map[string]types.AttributeValue {
+	m := make(map[string]types.AttributeValue, len(uaconfig.Fields)+extra)
 	for i := range uaconfig.Fields {
 		f := &uaconfig.Fields[i]
 		switch f.Kind {
@@ -164,7 +171,7 @@ func encodeConfig(c *uaconfig.Config, rev int64) *types.AttributeValueMemberM {
 			m[f.Name] = encodeIPs(*f.IPsOf(c))
 		}
 	}
-	return &types.AttributeValueMemberM{Value: m}
+	return m
 }
 
 func encodeIPs(ips uaconfig.TrustedIPs) *types.AttributeValueMemberL {
@@ -189,21 +196,26 @@ func decodeConfig(ua *item, identityID string) (uaconfig.Config, int64, error) {
 		UpdatedAt:  ua.time(cfgUpdatedAt),
 	}
 	rev := ua.num(cfgRevision)
-	for i := range uaconfig.Fields {
-		f := &uaconfig.Fields[i]
-		switch f.Kind {
-		case uaconfig.Int:
-			*f.IntOf(&c) = ua.num(f.Name)
-		case uaconfig.Bool:
-			*f.BoolOf(&c) = ua.bool(f.Name)
-		case uaconfig.IPList:
-			*f.IPsOf(&c) = decodeIPs(ua, f.Name)
-		}
-	}
+	decodeFields(ua, &c)
 	if ua.err != nil {
 		return uaconfig.Config{}, 0, fmt.Errorf("dynamostore: decoding configuration: %w", ua.err)
 	}
 	return c, rev, nil
+}
+
+// decodeFields reads every field of uaconfig.Fields into c.
+func decodeFields(ua *item, c *uaconfig.Config) {
+	for i := range uaconfig.Fields {
+		f := &uaconfig.Fields[i]
+		switch f.Kind {
+		case uaconfig.Int:
+			*f.IntOf(c) = ua.num(f.Name)
+		case uaconfig.Bool:
+			*f.BoolOf(c) = ua.bool(f.Name)
+		case uaconfig.IPList:
+			*f.IPsOf(c) = decodeIPs(ua, f.Name)
+		}
+	}
 }
 
 func decodeIPs(ua *item, name string) uaconfig.TrustedIPs {

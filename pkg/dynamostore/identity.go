@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -170,35 +171,69 @@ func knownIdentity(old map[string]types.AttributeValue, orgID string) error {
 	}
 }
 
-const deleteIdentityCond = "attribute_not_exists(#pk) OR #org = :org"
-
 // DeleteIdentity replaces an identity, its configuration included, with a
 // tombstone that DynamoDB's TTL removes after expiresAt. That one write
 // kills every client secret and access token of the identity, since each
-// use checks the identity item. It also writes the tombstone for an
-// identity never seen, so that a create delivered late cannot bring it
-// back. ErrOrgMismatch if it is known in another org.
+// use checks the identity item; login's view of its configuration goes in
+// the same transaction. It also writes the tombstone for an identity never
+// seen, so that a create delivered late cannot bring it back.
+// ErrOrgMismatch if it is known in another org.
+//
+// It reads the identity first, to learn which view to delete, and writes on
+// the condition that the identity is still as read, reading again if a
+// concurrent create or attach changed it.
 func (s *Store) DeleteIdentity(ctx context.Context, identityID, orgID string, deletedAt, expiresAt time.Time, actor string) error {
-	it := identityKey(identityID)
-	it[attrIdentityID] = str(identityID)
-	it[attrOrgID] = str(orgID)
-	it[attrDeleted] = boolean(true)
-	it[attrDeletedAt] = timestamp(deletedAt)
-	it[AttrExpiresAt] = num(expiresAt.Unix())
-	it[attrActor] = str(actor)
-	_, err := call(s, ctx, s.DB.PutItem, &dynamodb.PutItemInput{
-		TableName: s.tableName(), Item: it,
-		ConditionExpression:       aws.String(deleteIdentityCond),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#org": attrOrgID},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":org": str(orgID)},
-	})
-	if _, failed := conditionFailed(err); failed {
-		return identity.ErrOrgMismatch
+	for attempt := 1; ; attempt++ {
+		out, err := call(s, ctx, s.DB.GetItem, &dynamodb.GetItemInput{
+			TableName: s.tableName(), Key: identityKey(identityID), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			return fmt.Errorf("dynamostore: delete identity: %w", err)
+		}
+		tombstone := identityKey(identityID)
+		tombstone[attrIdentityID] = str(identityID)
+		tombstone[attrOrgID] = str(orgID)
+		tombstone[attrDeleted] = boolean(true)
+		tombstone[attrDeletedAt] = timestamp(deletedAt)
+		tombstone[AttrExpiresAt] = num(expiresAt.Unix())
+		tombstone[attrActor] = str(actor)
+		put := &types.Put{TableName: s.tableName(), Item: tombstone, ExpressionAttributeNames: map[string]string{"#pk": AttrPK}}
+		items := []types.TransactWriteItem{{Put: put}}
+		if len(out.Item) == 0 {
+			put.ConditionExpression = aws.String(notExists)
+		} else {
+			r, err := decodeIdentity(out.Item)
+			switch {
+			case err != nil:
+				return err
+			case r.orgID != orgID:
+				return identity.ErrOrgMismatch
+			case r.deleted:
+				return nil // already
+			}
+			put.ExpressionAttributeNames = map[string]string{"#org": attrOrgID, "#ua": attrConfig, "#cid": cfgClientID}
+			put.ExpressionAttributeValues = map[string]types.AttributeValue{":org": str(orgID)}
+			put.ConditionExpression = aws.String("#org = :org AND attribute_not_exists(#ua)")
+			if r.config != nil {
+				clientID := r.config.str(cfgClientID)
+				put.ConditionExpression = aws.String("#org = :org AND #ua.#cid = :cid")
+				put.ExpressionAttributeValues[":cid"] = str(clientID)
+				items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.tableName(), Key: clientKey(clientID)}})
+			} else {
+				delete(put.ExpressionAttributeNames, "#cid")
+			}
+		}
+		canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err != nil {
+			return fmt.Errorf("dynamostore: delete identity: %w", err)
+		}
+		if canceled == nil {
+			return nil
+		}
+		if attempt == maxUpdateAttempts {
+			return errors.New("dynamostore: delete identity: the identity kept changing")
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("dynamostore: delete identity: %w", err)
-	}
-	return nil
 }
 
 // A permission change applies only to a live identity of the org, over an

@@ -28,6 +28,7 @@ import (
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/testkeys"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
@@ -107,8 +108,10 @@ func (e *env) newHandler(store *dynamostore.Store) http.Handler {
 		Secrets: &clientsecret.Service{Store: store, Hasher: hasher, Now: e.clock.now},
 		Login:   &login.Service{Store: store, Hasher: hasher, Signer: e.signer, Now: e.clock.now},
 		Tokens:  tokens,
-		Auth:    auth,
-		Logger:  slog.New(slog.NewJSONHandler(e.logs, nil)),
+		OrgDefaults: &orgdefaults.Service{Store: store, Now: e.clock.now,
+			Deployment: orgdefaults.Deployment(uaconfig.InfisicalDefaults(), true)},
+		Auth:   auth,
+		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
 	})
 }
 

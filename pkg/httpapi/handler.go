@@ -23,6 +23,7 @@ import (
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
 )
@@ -33,11 +34,12 @@ const DefaultMaxBodyBytes = 16 << 10
 
 // Options wires a handler.
 type Options struct {
-	Config  *uaconfig.Service
-	Secrets *clientsecret.Service
-	Login   *login.Service
-	Tokens  *accesstoken.Service
-	Auth    *caller.Authenticator
+	Config      *uaconfig.Service
+	Secrets     *clientsecret.Service
+	Login       *login.Service
+	Tokens      *accesstoken.Service
+	OrgDefaults *orgdefaults.Service
+	Auth        *caller.Authenticator
 	// Logger receives one JSON line per request; nil means slog.Default().
 	Logger *slog.Logger
 	// MaxBodyBytes caps request bodies (413 above it); 0 means DefaultMaxBodyBytes.
@@ -78,6 +80,7 @@ func New(o Options) http.Handler {
 	h.routeClientSecrets()
 	h.routeLogin()
 	h.routeWellKnown()
+	h.routeOrgDefaults()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errRouteNotFound) })
 	return h
 }

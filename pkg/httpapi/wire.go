@@ -32,15 +32,23 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 
 // configJSON is {"identityUniversalAuth": {...}}: the ids, every field of
 // uaconfig.Fields in list order, which is Infisical's, then the timestamps.
-// A trusted IP carries "prefix" only if it was given as a CIDR (see
-// uaconfig.TrustedIP).
 func configJSON(c *uaconfig.Config) []byte {
-	var buf bytes.Buffer
-	enc := jsontext.NewEncoder(&buf)
 	tokens := []jsontext.Token{jsontext.BeginObject, jsontext.String("identityUniversalAuth"), jsontext.BeginObject,
 		jsontext.String("id"), jsontext.String(c.ID),
 		jsontext.String("clientId"), jsontext.String(c.ClientID),
 		jsontext.String("identityId"), jsontext.String(c.IdentityID)}
+	tokens = appendFields(tokens, c)
+	tokens = append(tokens,
+		jsontext.String("createdAt"), jsontext.String(formatTime(c.CreatedAt)),
+		jsontext.String("updatedAt"), jsontext.String(formatTime(c.UpdatedAt)),
+		jsontext.EndObject, jsontext.EndObject)
+	return encodeTokens(tokens)
+}
+
+// appendFields appends every field of uaconfig.Fields, as members. A
+// trusted IP carries "prefix" only if it was given as a CIDR (see
+// uaconfig.TrustedIP).
+func appendFields(tokens []jsontext.Token, c *uaconfig.Config) []jsontext.Token {
 	for i := range uaconfig.Fields {
 		f := &uaconfig.Fields[i]
 		tokens = append(tokens, jsontext.String(f.Name))
@@ -62,13 +70,16 @@ func configJSON(c *uaconfig.Config) []byte {
 			tokens = append(tokens, jsontext.EndArray)
 		}
 	}
-	tokens = append(tokens,
-		jsontext.String("createdAt"), jsontext.String(formatTime(c.CreatedAt)),
-		jsontext.String("updatedAt"), jsontext.String(formatTime(c.UpdatedAt)),
-		jsontext.EndObject, jsontext.EndObject)
+	return tokens
+}
+
+// encodeTokens writes a token sequence that is well-formed by construction.
+func encodeTokens(tokens []jsontext.Token) []byte {
+	var buf bytes.Buffer
+	enc := jsontext.NewEncoder(&buf)
 	for _, t := range tokens {
 		if err := enc.WriteToken(t); err != nil {
-			panic(err) // the token sequence above is well-formed by construction
+			panic(err) // a programming error in the sequence
 		}
 	}
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))

@@ -1,18 +1,27 @@
 // Package provisioner applies identity lifecycle events, delivered by
 // EventBridge through SQS, to the store: it records identities, attaches
-// the default Universal Auth configuration and cleans up on delete.
+// the configuration their org's policy calls for (package orgdefaults),
+// keeps their permissions, and cleans up on delete.
+//
+// Records of a batch are processed concurrently, within a bound. Events for
+// one identity converge in any order and any number of deliveries: each is
+// one conditional write that does nothing when it has nothing to do.
 package provisioner
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -49,6 +58,9 @@ type Detail struct {
 	// Permissions are what the identity's own access tokens may do; Identity
 	// Updated replaces them.
 	Permissions []string `json:"permissions"`
+	// UniversalAuth, on Identity Created, overrides the org's defaults: an
+	// object of attach fields, or false to attach nothing.
+	UniversalAuth jsontext.Value `json:"universalAuth"`
 }
 
 // Limits on an event's permissions: a list of short permission strings.
@@ -57,16 +69,24 @@ const (
 	maxPermissionLength = 128
 )
 
+// DefaultConcurrency bounds the records of a batch in flight at once: a
+// full SQS batch of 10 at once.
+const DefaultConcurrency = 10
+
 // Handler consumes SQS batches of identity events.
 type Handler struct {
-	Store Store
-	// Defaults is the configuration attached on create (with fresh ids).
-	// Nil switches auto-attach off: identities are recorded, nothing is
-	// attached.
-	Defaults     *uaconfig.Config
+	Store    Store
+	Defaults *orgdefaults.Service
+	// TombstoneTTL is how long a deleted identity stays deleted.
 	TombstoneTTL time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
+	// Concurrency bounds the records in flight; 0 means DefaultConcurrency.
+	Concurrency int
+	// Reserve is the time a record needs: one is not started when the
+	// invocation has less left, so that the batch answers before the
+	// function times out, and the record is redelivered instead.
+	Reserve time.Duration
 }
 
 // errPoison marks a record that can never succeed, as opposed to a
@@ -74,28 +94,58 @@ type Handler struct {
 // poison record to the DLQ (and its alarm) after maxReceiveCount tries.
 var errPoison = errors.New("poison record")
 
+// errNoTime is a record not started because the invocation ran short.
+var errNoTime = errors.New("not started: the invocation is about to time out")
+
 // Handle processes every record and reports the failed ones in
 // BatchItemFailures; the others are deleted from the queue. It never fails
 // the batch as a whole.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
-	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for _, rec := range batch.Records {
-		log := h.Logger.With(slog.String("messageId", rec.MessageId))
-		if err := h.process(ctx, &log, rec); err != nil {
-			level, msg := slog.LevelWarn, "record failed, will be retried"
-			if errors.Is(err, errPoison) {
-				level, msg = slog.LevelError, "poison record"
+	n := h.Concurrency
+	if n <= 0 {
+		n = DefaultConcurrency
+	}
+	sem := make(chan struct{}, n)
+	defaults := &defaultsCache{svc: h.Defaults, byOrg: map[string]*cached{}}
+	failed := make([]bool, len(batch.Records))
+	var wg sync.WaitGroup
+	for i, rec := range batch.Records {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			log := h.Logger.With(slog.String("messageId", rec.MessageId))
+			err := errNoTime
+			if h.hasTime(ctx) {
+				err = h.process(ctx, &log, rec, defaults)
 			}
-			log.Log(ctx, level, msg, slog.String("error", err.Error()))
+			if err != nil {
+				level, msg := slog.LevelWarn, "record failed, will be retried"
+				if errors.Is(err, errPoison) {
+					level, msg = slog.LevelError, "poison record"
+				}
+				log.Log(ctx, level, msg, slog.String("error", err.Error()))
+				failed[i] = true
+			}
+		})
+	}
+	wg.Wait()
+	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
+	for i, rec := range batch.Records {
+		if failed[i] {
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
 		}
 	}
 	return resp, nil
 }
 
+func (h *Handler) hasTime(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > h.Reserve
+}
+
 // process applies one record. Once the record is decoded, it adds the
 // event's fields to *logp, for its own lines and the caller's.
-func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQSMessage) error {
+func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQSMessage, defaults *defaultsCache) error {
 	ev, d, err := Decode([]byte(rec.Body))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errPoison, err)
@@ -112,11 +162,19 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 		PermissionsVersion: PermissionsVersion(ev), CreatedAt: at}
 	switch ev.DetailType {
 	case IdentityCreated:
+		org, err := defaults.get(ctx, d.OrgID)
+		if err != nil {
+			return err
+		}
+		choice, err := orgdefaults.Choose(org, d.IdentityID, d.UniversalAuth)
+		if err != nil {
+			return fmt.Errorf("%w: detail.universalAuth: %w", errPoison, err)
+		}
 		var c *uaconfig.Config
-		if h.Defaults != nil {
-			cfg, err := uaconfig.NewConfig(*h.Defaults, d.IdentityID, uaconfig.Settings{}, h.now())
+		if choice.Attach {
+			cfg, err := uaconfig.NewConfig(choice.Defaults, d.IdentityID, uaconfig.Settings{}, h.now())
 			if err != nil {
-				return fmt.Errorf("%w: default configuration: %w", errPoison, err)
+				return fmt.Errorf("%w: %s: %w", errPoison, choice.Why, err)
 			}
 			c = &cfg
 		}
@@ -128,7 +186,7 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 		case err != nil:
 			return err
 		default:
-			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil))
+			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil), slog.String("configuration", choice.Why))
 		}
 	case IdentityUpdated:
 		switch err := h.Store.SetPermissions(ctx, id); {
@@ -154,9 +212,36 @@ func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQ
 	return nil
 }
 
+// defaultsCache reads each org's defaults once per batch, however many of
+// its identities the batch creates.
+type defaultsCache struct {
+	svc   *orgdefaults.Service
+	mu    sync.Mutex
+	byOrg map[string]*cached
+}
+
+type cached struct {
+	once sync.Once
+	d    orgdefaults.Defaults
+	err  error
+}
+
+func (c *defaultsCache) get(ctx context.Context, orgID string) (orgdefaults.Defaults, error) {
+	c.mu.Lock()
+	e := c.byOrg[orgID]
+	if e == nil {
+		e = &cached{}
+		c.byOrg[orgID] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.d, e.err = c.svc.Get(ctx, orgID) })
+	return e.d, e.err
+}
+
 // Decode parses and validates one SQS body: an EventBridge event of a
 // handled detail-type whose detail names the identity and organization by
-// UUID, which it returns in canonical form.
+// UUID, which it returns in canonical form. Names are exact and may not
+// repeat.
 func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	var ev events.EventBridgeEvent
 	var d Detail

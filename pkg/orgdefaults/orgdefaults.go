@@ -1,0 +1,168 @@
+// Package orgdefaults holds each organization's default Universal Auth
+// configuration, and the rule for which configuration a new identity gets:
+//
+//  1. the event's own detail.universalAuth, if it carries one: an object of
+//     attach fields (over the org's defaults, else the deployment's), or
+//     false to attach nothing;
+//  2. otherwise the org's defaults, if an admin set them, unless they say
+//     autoAttach: false;
+//  3. otherwise the deployment's (DEFAULT_UA_CONFIG over Infisical's), unless
+//     AUTO_ATTACH is false.
+package orgdefaults
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/uauth/uauth/pkg/uaconfig"
+	"github.com/uauth/uauth/pkg/validation"
+)
+
+// Sources of defaults.
+const (
+	SourceDeployment = "deployment"
+	SourceOrg        = "org"
+)
+
+// Defaults is an organization's default configuration: the fields a new
+// identity's configuration takes, and whether one is attached at all.
+type Defaults struct {
+	// Config holds the fields; its ids and timestamps are unused.
+	Config     uaconfig.Config
+	AutoAttach bool
+	Source     string
+	UpdatedAt  time.Time // zero for the deployment's
+}
+
+// Store persists organizations' defaults.
+type Store interface {
+	// OrgDefaults returns the org's defaults, or nil if none are set.
+	OrgDefaults(ctx context.Context, orgID string) (*Defaults, error)
+	PutOrgDefaults(ctx context.Context, orgID string, d Defaults, actor string) error
+	// DeleteOrgDefaults removes them; deleting none is not an error.
+	DeleteOrgDefaults(ctx context.Context, orgID, actor string) error
+}
+
+// Service manages organizations' defaults.
+type Service struct {
+	Store Store
+	// Deployment are the defaults of an org that set none.
+	Deployment Defaults
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Deployment returns the deployment's defaults: base with autoAttach.
+func Deployment(base uaconfig.Config, autoAttach bool) Defaults {
+	return Defaults{Config: base, AutoAttach: autoAttach, Source: SourceDeployment}
+}
+
+// Get returns the org's effective defaults.
+func (s *Service) Get(ctx context.Context, orgID string) (Defaults, error) {
+	d, err := s.Store.OrgDefaults(ctx, orgID)
+	if err != nil || d == nil {
+		return s.Deployment, err
+	}
+	return *d, nil
+}
+
+// Put replaces the org's defaults with body, as a whole: a field left out
+// takes the deployment's default. The fields are an attach body's,
+// validated by the same code (422 for the schema, 400 for the TTL and IP
+// rules), plus autoAttach (default true).
+func (s *Service) Put(ctx context.Context, orgID string, body []byte, actor string) (Defaults, error) {
+	settings, autoAttach, err := Decode(body)
+	if err != nil {
+		return Defaults{}, err
+	}
+	c := settings.Apply(s.Deployment.Config)
+	if err := uaconfig.CheckTTL(c.AccessTokenTTL, c.AccessTokenMaxTTL); err != nil {
+		return Defaults{}, err
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	d := Defaults{Config: c, AutoAttach: autoAttach, Source: SourceOrg, UpdatedAt: uaconfig.WireTime(now())}
+	if err := s.Store.PutOrgDefaults(ctx, orgID, d, actor); err != nil {
+		return Defaults{}, err
+	}
+	return d, nil
+}
+
+// Delete removes the org's defaults and returns the deployment's, which
+// apply again.
+func (s *Service) Delete(ctx context.Context, orgID, actor string) (Defaults, error) {
+	if err := s.Store.DeleteOrgDefaults(ctx, orgID, actor); err != nil {
+		return Defaults{}, err
+	}
+	return s.Deployment, nil
+}
+
+// Decode reads a defaults body: the attach fields, and autoAttach.
+func Decode(body []byte) (uaconfig.Settings, bool, error) {
+	settings, err := uaconfig.DecodeSettings(body, "")
+	var in struct {
+		AutoAttach jsontext.Value `json:"autoAttach"`
+	}
+	autoAttach := true
+	var issues []validation.Issue
+	var invalid *validation.Error
+	switch {
+	case errors.As(err, &invalid):
+		issues = invalid.Issues
+	case err != nil:
+		return uaconfig.Settings{}, false, err
+	}
+	if len(issues) == 0 || issues[0].Path != "" { // the body is an object
+		if json.Unmarshal(body, &in) == nil && len(in.AutoAttach) > 0 && in.AutoAttach.Kind() != 'n' {
+			if k := in.AutoAttach.Kind(); k == 't' || k == 'f' {
+				autoAttach = k == 't'
+			} else {
+				issues = append(issues, validation.Issue{Path: "autoAttach", Message: "expected a boolean"})
+			}
+		}
+	}
+	if len(issues) > 0 {
+		return uaconfig.Settings{}, false, &validation.Error{Issues: issues}
+	}
+	return settings, autoAttach, nil
+}
+
+// Choice is the configuration a new identity gets.
+type Choice struct {
+	// Attach is false when nothing is to be attached.
+	Attach bool
+	// Defaults are what the configuration is built from.
+	Defaults uaconfig.Config
+	// Why says where the choice came from, for the log.
+	Why string
+}
+
+// Choose applies the rule of the package comment to the org's effective
+// defaults d (from Get). override is the event's detail.universalAuth: nil
+// when absent or null. An invalid override is an error (a poison event),
+// never a silent fall back to the defaults.
+func Choose(d Defaults, identityID string, override jsontext.Value) (Choice, error) {
+	switch {
+	case len(override) == 0 || override.Kind() == 'n':
+		return Choice{Attach: d.AutoAttach, Defaults: d.Config, Why: d.Source + " defaults"}, nil
+	case override.Kind() == 'f':
+		return Choice{Why: "the event's universalAuth: false"}, nil
+	case override.Kind() != '{':
+		return Choice{}, validation.Invalid("universalAuth", "expected an object of attach fields, or false")
+	}
+	settings, err := uaconfig.DecodeSettings(override, identityID)
+	if err != nil {
+		return Choice{}, err
+	}
+	c := settings.Apply(d.Config)
+	if err := uaconfig.CheckTTL(c.AccessTokenTTL, c.AccessTokenMaxTTL); err != nil {
+		return Choice{}, err
+	}
+	return Choice{Attach: true, Defaults: c, Why: "the event's universalAuth over the " + d.Source + " defaults"}, nil
+}
