@@ -85,7 +85,10 @@ func runWalkthrough(t *testing.T) {
 		ok   func(m map[string]any) bool
 	}{
 		{"event injection", func(m map[string]any) bool { return fmt.Sprint(m["batchItemFailures"]) == "[]" }},
-		{"configuration", func(m map[string]any) bool { ua, _ := m["identityUniversalAuth"].(map[string]any); return ua["clientId"] != nil }},
+		{"configuration", func(m map[string]any) bool {
+			ua, _ := m["identityUniversalAuth"].(map[string]any)
+			return ua["clientId"] != nil
+		}},
 		{"client secret", func(m map[string]any) bool { s, _ := m["clientSecret"].(string); return hex64.MatchString(s) }},
 		{"login", func(m map[string]any) bool { return m["tokenType"] == "Bearer" && m["accessToken"] != nil }},
 		{"the identity's own call", func(m map[string]any) bool { return m["identityUniversalAuth"] != nil }},
