@@ -11,7 +11,7 @@ FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
 .PHONY: help deps java curl run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
-        build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction
+        build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction build-ChangesFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
@@ -98,10 +98,14 @@ build-ProvisionerFunction:
 build-KeyRotationFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/keyrotation
 
-build: ## build both Lambda bootstraps (linux/arm64) into bin/lambda/
+build-ChangesFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/changes
+
+build: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/
 	$(MAKE) --no-print-directory build-ApiFunction ARTIFACTS_DIR=bin/lambda/api
 	$(MAKE) --no-print-directory build-ProvisionerFunction ARTIFACTS_DIR=bin/lambda/provisioner
 	$(MAKE) --no-print-directory build-KeyRotationFunction ARTIFACTS_DIR=bin/lambda/keyrotation
+	$(MAKE) --no-print-directory build-ChangesFunction ARTIFACTS_DIR=bin/lambda/changes
 
 deploy: ## sam build && sam deploy --guided (needs the AWS SAM CLI and credentials)
 	sam build

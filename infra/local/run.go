@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,14 +14,18 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/app"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/changes"
 	"github.com/uauth/uauth/pkg/dynamolocal"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
@@ -139,6 +144,14 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The change events of what the walkthrough does are printed as they
+	// come; the walkthrough waits until the stream is being read.
+	tailing := make(chan struct{})
+	go printChanges(ctx, out, db, envconfig.NewDynamoDBStreams(awsCfg, cfg.DynamoDBEndpoint), cfg.TableName, tailing)
+	select {
+	case <-tailing:
+	case <-time.After(5 * time.Second): // no stream to read; printChanges says why
+	}
 	printWalkthrough(out, walkthrough{
 		API: "http://" + ln.Addr().String(), DynamoDB: cfg.DynamoDBEndpoint, DBNote: dbNote,
 		Table: cfg.TableName, Secret: cfg.AuthSecret, DevSecret: devSecretUsed,
@@ -189,3 +202,23 @@ func devAWS(ctx context.Context, cfg envconfig.Config) (aws.Config, error) {
 	}
 	return awsconfig.LoadDefaultConfig(ctx)
 }
+
+// printChanges prints each auth-method change event, as the changes
+// function would publish it to the bus in AWS, as one JSON line.
+func printChanges(ctx context.Context, out io.Writer, db *dynamodb.Client, streams *dynamodbstreams.Client, table string, tailing chan<- struct{}) {
+	err := changes.Tail(ctx, db, streams, table, false, func() { close(tailing) }, func(recs []events.DynamoDBEventRecord) {
+		for _, r := range recs {
+			if c, ok := changes.FromRecord(r); ok {
+				b, _ := json.Marshal(map[string]any{"detail-type": changes.DetailType, "source": changeSource, "detail": c})
+				fmt.Fprintln(out, string(b))
+			}
+		}
+	})
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(out, "change events are not shown: %v (a table made before uauth had a stream needs make clean)\n", err)
+	}
+}
+
+// changeSource is the source of change events, as CHANGE_EVENT_SOURCE
+// sets it in AWS.
+const changeSource = "uauth"

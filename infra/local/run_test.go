@@ -65,7 +65,18 @@ func runWalkthrough(t *testing.T) {
 		}
 		break
 	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	// What the stack prints from now on: the change events, one JSON line
+	// each.
+	printed := make(chan string, 100)
+	go func() {
+		for lines.Scan() {
+			select {
+			case printed <- lines.Text():
+			default:
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
 
 	out, err := exec.Command("sh", "-ec", strings.Join(script, "\n")).CombinedOutput()
 	if err != nil {
@@ -104,6 +115,24 @@ func runWalkthrough(t *testing.T) {
 	for i, c := range checks {
 		if !c.ok(answers[i]) {
 			t.Errorf("%s: %v", c.name, answers[i])
+		}
+	}
+
+	// The stack prints the change events the walkthrough made.
+	wantChanges := map[string]bool{"added": true, "credential-added": true}
+	deadline := time.After(15 * time.Second)
+	for len(wantChanges) > 0 {
+		select {
+		case line := <-printed:
+			var ev struct {
+				DetailType string         `json:"detail-type"`
+				Detail     map[string]any `json:"detail"`
+			}
+			if json.Unmarshal([]byte(line), &ev) == nil && ev.DetailType == "Identity Auth Method Changed" {
+				delete(wantChanges, ev.Detail["change"].(string))
+			}
+		case <-deadline:
+			t.Fatalf("change events %v were not printed", wantChanges)
 		}
 	}
 

@@ -59,6 +59,7 @@ func (s *Store) CreateSecret(ctx context.Context, orgID, identityID string, sec 
 	it[attrSecretID] = str(sec.ID)
 	it[attrConfigID] = str(c.ID)
 	it[attrIdentityID] = str(identityID)
+	it[attrOrgID] = str(orgID)
 	it[attrDesc] = str(sec.Description)
 	it[attrPrefix] = str(sec.Prefix)
 	it[attrMAC] = &types.AttributeValueMemberB{Value: sec.MAC}
@@ -144,11 +145,11 @@ func (s *Store) GetSecret(ctx context.Context, orgID, identityID, secretID strin
 	return decodeSecret(out.Item, c.ClientID)
 }
 
-// Revoking keeps the first revocation's time, so that a second revoke
-// changes nothing.
+// Revoking writes only a secret not revoked yet, so that a second revoke
+// changes nothing and answers the first one's result.
 const (
-	revokeSecretUpdate = "SET #revoked = if_not_exists(#revoked, :now), #updated = if_not_exists(#revoked, :now), #actor = if_not_exists(#revoked, :actor)"
-	revokeSecretCond   = "attribute_exists(#pk)"
+	revokeSecretUpdate = "SET #revoked = :now, #updated = :now, #actor = :actor"
+	revokeSecretCond   = "attribute_exists(#pk) AND attribute_not_exists(#revoked)"
 )
 
 // RevokeSecret implements clientsecret.Store: a read of the identity, then
@@ -162,12 +163,16 @@ func (s *Store) RevokeSecret(ctx context.Context, orgID, identityID, secretID st
 	out, err := call(s, ctx, s.DB.UpdateItem, &dynamodb.UpdateItemInput{
 		TableName: s.tableName(), Key: secretKey(c.ClientID, secretID),
 		UpdateExpression: aws.String(revokeSecretUpdate), ConditionExpression: aws.String(revokeSecretCond),
-		ExpressionAttributeNames:  map[string]string{"#pk": AttrPK, "#revoked": attrRevokedAt, "#updated": attrUpdatedAt, "#actor": attrActor},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": timestamp(now), ":actor": str(actor)},
-		ReturnValues:              types.ReturnValueAllNew,
+		ExpressionAttributeNames:            map[string]string{"#pk": AttrPK, "#revoked": attrRevokedAt, "#updated": attrUpdatedAt, "#actor": attrActor},
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":now": timestamp(now), ":actor": str(actor)},
+		ReturnValues:                        types.ReturnValueAllNew,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
-	if _, failed := conditionFailed(err); failed {
-		return clientsecret.Secret{}, &clientsecret.NotFoundError{ID: secretID}
+	if old, failed := conditionFailed(err); failed {
+		if len(old) == 0 {
+			return clientsecret.Secret{}, &clientsecret.NotFoundError{ID: secretID}
+		}
+		return decodeSecret(old, c.ClientID) // revoked already
 	}
 	if err != nil {
 		return clientsecret.Secret{}, fmt.Errorf("dynamostore: revoke secret: %w", err)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/uauth/uauth/pkg/dynamolocal"
 	"github.com/uauth/uauth/pkg/dynamostore"
@@ -193,3 +194,9 @@ func (c *Counter) Total() int {
 // Endpoint returns the test database's endpoint, for tests that start a
 // whole stack against it.
 func Endpoint() string { return endpoint }
+
+// Streams returns a DynamoDB Streams client on the test database.
+func Streams(t testing.TB) *dynamodbstreams.Client {
+	t.Helper()
+	return envconfig.NewDynamoDBStreams(envconfig.LocalAWS(), endpoint)
+}
