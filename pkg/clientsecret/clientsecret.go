@@ -16,17 +16,20 @@
 package clientsecret
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/keyring"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
@@ -152,30 +155,61 @@ type CreateRequest struct {
 // maxDescription caps a description; the body cap bounds it anyway.
 const maxDescription = 1024
 
-// Validate checks a create request's ranges (422).
-func (r CreateRequest) Validate() error {
+// DecodeCreate reads a create body, {description, numUsesLimit, ttl}, all
+// optional, in one pass: names exact, none repeated, unknown ones ignored.
+// Numbers are read as the configuration's are (3600.0 is 3600). If the
+// body repeats the path's identityId (the Terraform provider does), it
+// must match. Every schema problem is reported at once (a 422).
+func DecodeCreate(body []byte, identityID string) (CreateRequest, error) {
+	var in struct {
+		IdentityID   *string        `json:"identityId"`
+		Description  *string        `json:"description"`
+		NumUsesLimit jsontext.Value `json:"numUsesLimit"`
+		TTL          jsontext.Value `json:"ttl"`
+	}
+	var r CreateRequest
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &in); err != nil {
+			return r, validation.FromJSON(err)
+		}
+	}
 	var issues []validation.Issue
-	if r.NumUsesLimit < 0 || r.NumUsesLimit > 1<<53-1 {
-		issues = append(issues, validation.Issue{Path: "numUsesLimit", Message: "must be an integer from 0 to 9007199254740991"})
+	number := func(name string, raw jsontext.Value, max int64) int64 {
+		switch {
+		case len(raw) == 0 || raw.Kind() == 'n':
+			return 0
+		case raw.Kind() != '0':
+			issues = append(issues, validation.Issue{Path: name, Message: "expected an integer"})
+			return 0
+		}
+		n, msg := uaconfig.ParseInt(string(raw), 0, max)
+		if msg != "" {
+			issues = append(issues, validation.Issue{Path: name, Message: msg})
+		}
+		return n
 	}
-	if r.TTL < 0 || r.TTL > uaconfig.MaxTTLSeconds {
-		issues = append(issues, validation.Issue{Path: "ttl", Message: "must be an integer from 0 to 315360000"})
+	r.NumUsesLimit = number("numUsesLimit", in.NumUsesLimit, 1<<53-1)
+	r.TTL = number("ttl", in.TTL, uaconfig.MaxTTLSeconds)
+	if in.Description != nil {
+		r.Description = *in.Description
+		if len(r.Description) > maxDescription {
+			issues = append(issues, validation.Issue{Path: "description", Message: "must be at most 1024 bytes"})
+		}
 	}
-	if len(r.Description) > maxDescription {
-		issues = append(issues, validation.Issue{Path: "description", Message: "must be at most 1024 bytes"})
+	if in.IdentityID != nil {
+		if id, _ := identity.CanonicalID(*in.IdentityID); id != identityID {
+			issues = append(issues, validation.Issue{Path: "identityId", Message: "does not match the identity id in the path"})
+		}
 	}
 	if len(issues) > 0 {
-		return &validation.Error{Issues: issues}
+		return CreateRequest{}, &validation.Error{Issues: issues}
 	}
-	return nil
+	return r, nil
 }
 
 // Create makes a new secret and returns it, the only time it is ever
 // shown, with its record.
 func (svc *Service) Create(ctx context.Context, orgID, identityID string, r CreateRequest, actor string) (string, Secret, error) {
-	if err := r.Validate(); err != nil {
-		return "", Secret{}, err
-	}
 	secret := Generate()
 	now := svc.now()
 	s := Secret{
@@ -203,6 +237,3 @@ func (svc *Service) Get(ctx context.Context, orgID, identityID, secretID string)
 func (svc *Service) Revoke(ctx context.Context, orgID, identityID, secretID, actor string) (Secret, error) {
 	return svc.Store.RevokeSecret(ctx, orgID, identityID, secretID, svc.now(), actor)
 }
-
-// ErrNoSecret is a login whose secret matches no record: wrong, or revoked.
-var ErrNoSecret = errors.New("no such client secret")

@@ -2,14 +2,9 @@ package httpapi
 
 import (
 	"bytes"
-	"errors"
 	"net/url"
-	"reflect"
-	"strconv"
-	"strings"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/validation"
@@ -22,75 +17,10 @@ func decodeBody(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return nil
+	if err := json.Unmarshal(body, v); err != nil {
+		return validation.FromJSON(err)
 	}
-	var se *json.SemanticError
-	var syn *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		return validation.Invalid(pointerPath(syn.JSONPointer), "appears more than once")
-	case errors.As(err, &se) && se.JSONPointer != "":
-		msg := "has the wrong type"
-		if t := se.GoType; t != nil {
-			for t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			msg = "expected " + jsonTypeName(t.Kind().String())
-			if se.JSONKind != 0 {
-				msg += ", got " + kindName(se.JSONKind)
-			}
-		}
-		return validation.Invalid(pointerPath(se.JSONPointer), msg)
-	case errors.As(err, &se) || errors.As(err, &syn):
-		return validation.Invalid("", "body must be a JSON object")
-	default:
-		return validation.Invalid("", "body must be a JSON object: malformed JSON")
-	}
-}
-
-// jsonTypeName names a Go kind the way the contract's messages name types.
-func jsonTypeName(kind string) string {
-	switch {
-	case kind == "string":
-		return "a string"
-	case kind == "bool":
-		return "a boolean"
-	case strings.HasPrefix(kind, "int"), strings.HasPrefix(kind, "uint"):
-		return "an integer"
-	case kind == "struct", kind == "map":
-		return "an object"
-	case kind == "slice":
-		return "an array"
-	default:
-		return kind
-	}
-}
-
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	default:
-		return "number"
-	}
-}
-
-func pointerPath(p jsontext.Pointer) string {
-	var parts []string
-	for tok := range p.Tokens() {
-		parts = append(parts, tok)
-	}
-	return strings.Join(parts, ".")
+	return nil
 }
 
 // decodeForm decodes an application/x-www-form-urlencoded body into the
@@ -142,5 +72,3 @@ type requiredField struct {
 	name  string
 	value *string
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

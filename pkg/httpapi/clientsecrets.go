@@ -55,25 +55,16 @@ func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	var in struct {
-		IdentityID   *string `json:"identityId"`
-		Description  string  `json:"description"`
-		NumUsesLimit int64   `json:"numUsesLimit"`
-		TTL          int64   `json:"ttl"`
-	}
+	var in clientsecret.CreateRequest
 	body, err := h.body(w, r)
 	if err == nil {
-		err = decodeBody(body, &in)
-	}
-	if err == nil {
-		err = matchesPath("identityId", in.IdentityID, id)
+		in, err = clientsecret.DecodeCreate(body, id)
 	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id,
-		clientsecret.CreateRequest{Description: in.Description, NumUsesLimit: in.NumUsesLimit, TTL: in.TTL}, actor.ID)
+	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id, in, actor.ID)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

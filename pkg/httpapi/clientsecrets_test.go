@@ -188,3 +188,15 @@ func (e *env) scan() string {
 	}
 	return b.String()
 }
+
+// TestClientSecretNumbersAreReadAsTheConfigurationsAre: JavaScript clients
+// may send 60.0 or 6e1 for 60.
+func TestClientSecretNumbersAreReadAsTheConfigurationsAre(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.attached(orgA, `{}`)
+	_, data := e.newSecret(orgA, id, `{"numUsesLimit": 6e1, "ttl": 3600.0}`)
+	if data["clientSecretNumUsesLimit"] != 60.0 || data["clientSecretTTL"] != 3600.0 {
+		t.Fatalf("data = %v", data)
+	}
+	e.do("POST", path(id)+"/client-secrets", token(t, orgA, caller.OrgAdmin), `{"ttl": 1.5}`).expectError(422, "ValidationFailure", "")
+}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/validation"
 )
@@ -182,26 +183,34 @@ func (d *decoder) int(name string, min, max int64) (n int64, ok bool, err error)
 	if err != nil {
 		return 0, false, err
 	}
-	text := tok.String()
+	n, msg := ParseInt(tok.String(), min, max)
+	if msg != "" {
+		d.issue(name, msg)
+		return 0, false, nil
+	}
+	return n, true, nil
+}
+
+// ParseInt reads the text of a JSON number as an integer from min to max.
+// JavaScript clients may send 3600.0 or 3.6e3, so any number with an
+// integral value is accepted. It returns the issue's message otherwise.
+func ParseInt(text string, min, max int64) (int64, string) {
 	n, perr := strconv.ParseInt(text, 10, 64)
 	if perr != nil {
 		f, ferr := strconv.ParseFloat(text, 64)
 		switch {
 		case ferr == nil && f != math.Trunc(f):
-			d.issue(name, "expected an integer, got "+text)
-			return 0, false, nil
+			return 0, "expected an integer, got " + text
 		case ferr == nil && math.Abs(f) <= maxSafeInt:
 			n = int64(f)
 		default: // beyond int64 or float64
-			d.issue(name, rangeMessage(min, max))
-			return 0, false, nil
+			return 0, rangeMessage(min, max)
 		}
 	}
 	if n < min || n > max {
-		d.issue(name, rangeMessage(min, max))
-		return 0, false, nil
+		return 0, rangeMessage(min, max)
 	}
-	return n, true, nil
+	return n, ""
 }
 
 func rangeMessage(min, max int64) string {
@@ -337,20 +346,4 @@ func jsonPath(p jsontext.Pointer) string {
 	return string(b)
 }
 
-// kindName names a JSON kind for error messages.
-func kindName(k jsontext.Kind) string {
-	switch k {
-	case '"':
-		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
-	default:
-		return "number"
-	}
-}
+func kindName(k jsontext.Kind) string { return validation.KindName(k) }

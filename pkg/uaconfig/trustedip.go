@@ -64,8 +64,10 @@ func parsePrefixLen(s string) (int, bool) {
 }
 
 // Net returns the network the entry admits, masked: a plain address is a
-// network of one. It is the zero Prefix if the entry does not parse, which
-// no stored entry does (they are validated on the way in).
+// network of one. An IPv4-mapped IPv6 entry (::ffff:10.0.0.0/104) is the
+// IPv4 network it maps, since callers' addresses are unmapped. It is the
+// zero Prefix if the entry does not parse, which no stored entry does
+// (they are validated on the way in).
 func (ip TrustedIP) Net() netip.Prefix {
 	addr, err := netip.ParseAddr(ip.Address)
 	if err != nil {
@@ -74,6 +76,9 @@ func (ip TrustedIP) Net() netip.Prefix {
 	bits := addr.BitLen()
 	if ip.Prefix != nil {
 		bits = *ip.Prefix
+	}
+	if addr.Is4In6() && bits >= 96 {
+		addr, bits = addr.Unmap(), bits-96
 	}
 	p, _ := addr.Prefix(bits)
 	return p

@@ -89,8 +89,9 @@ func TestAllows(t *testing.T) {
 		"10.0.0.1": true, "10.255.255.255": true, "11.0.0.1": false, // host bits of 10.1.2.3/8 do not matter
 		"192.168.1.5": true, "192.168.1.6": false,
 		"2001:db8::1": true, "2001:db9::1": false,
-		"::ffff:10.0.0.1": true,  // a mapped caller is unmapped first
-		"172.16.0.1":      false, // an IPv4 caller does not match a mapped entry
+		"::ffff:10.0.0.1": true, // a mapped caller is unmapped first
+		"172.16.0.1":      true, // and a mapped entry is the IPv4 address it maps
+		"172.16.0.2":      false,
 	} {
 		if got := list.Allows(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("Allows(%s) = %v, want %v", addr, got, want)
@@ -99,7 +100,7 @@ func TestAllows(t *testing.T) {
 	if !AnyIP().Allows(netip.MustParseAddr("203.0.113.9")) || !AnyIP().Allows(netip.MustParseAddr("2001:db8::9")) {
 		t.Error("AnyIP refuses an address")
 	}
-	if got := list.Nets(); !slices.Equal(got, []string{"10.0.0.0/8", "192.168.1.5/32", "2001:db8::/32", "::ffff:172.16.0.1/128"}) {
+	if got := list.Nets(); !slices.Equal(got, []string{"10.0.0.0/8", "172.16.0.1/32", "192.168.1.5/32", "2001:db8::/32"}) {
 		t.Errorf("Nets() = %v", got)
 	}
 }
