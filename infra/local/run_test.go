@@ -95,10 +95,14 @@ func runWalkthrough(t *testing.T) {
 		name string
 		ok   func(m map[string]any) bool
 	}{
+		{"org defaults", func(m map[string]any) bool {
+			d, _ := m["orgDefaults"].(map[string]any)
+			return d["source"] == "org" && d["accessTokenTTL"] == 3600.0 && d["autoAttach"] == true
+		}},
 		{"event injection", func(m map[string]any) bool { return fmt.Sprint(m["batchItemFailures"]) == "[]" }},
-		{"configuration", func(m map[string]any) bool {
+		{"configuration from the org's defaults", func(m map[string]any) bool {
 			ua, _ := m["identityUniversalAuth"].(map[string]any)
-			return ua["clientId"] != nil
+			return ua["clientId"] != nil && ua["accessTokenTTL"] == 3600.0 && ua["accessTokenMaxTTL"] == 86400.0
 		}},
 		{"client secret", func(m map[string]any) bool { s, _ := m["clientSecret"].(string); return hex64.MatchString(s) }},
 		{"login", func(m map[string]any) bool { return m["tokenType"] == "Bearer" && m["accessToken"] != nil }},

@@ -41,37 +41,34 @@ func (v walkthrough) steps() []step {
 	json := `-H 'Content-Type: application/json'`
 	identity := `$UAUTH/api/v1/auth/universal-auth/identities/$IDENTITY`
 	config := `"` + identity + `"`
-	getConfig := step{"2. Read the configuration the provisioner attached, and its client id", []string{
-		capture("CONFIG", fmt.Sprintf(`curl -s %s %s`, config, admin)),
-		extract("CLIENT_ID", "CONFIG", "clientId"),
-	}}
-	if !v.AutoAttach {
-		getConfig = step{"2. Attach a configuration (AUTO_ATTACH=false: the provisioner only recorded the identity)", []string{
-			capture("CONFIG", fmt.Sprintf(`curl -s -X POST %s %s %s -d '{}'`, config, admin, json)),
-			extract("CLIENT_ID", "CONFIG", "clientId"),
-		}}
-	}
 	return []step{
-		{"1. An Identity Created event, as EventBridge delivers it through SQS; the identity may read configurations", []string{
+		{"1. As an org admin, set the defaults your org's new identities get: 1-hour tokens, used only from this machine", []string{
+			fmt.Sprintf(`curl -s -X PUT "$UAUTH/api/v1/auth/universal-auth/org-defaults" %s %s -d '%s'; echo`, admin, json,
+				`{"accessTokenTTL":3600,"accessTokenMaxTTL":86400,"accessTokenTrustedIps":[{"ipAddress":"127.0.0.0/8"},{"ipAddress":"::1"}]}`),
+		}},
+		{"2. An Identity Created event, as EventBridge delivers it through SQS; the identity may read configurations", []string{
 			fmt.Sprintf(`curl -s -X POST "$UAUTH%s" %s -d '%s'`, eventsPath, json, event),
 		}},
-		getConfig,
-		{"3. Create a client secret (shown this once; uauth keeps only an HMAC of it)", []string{
+		{"3. The configuration the provisioner attached: the org's defaults. Keep its client id", []string{
+			capture("CONFIG", fmt.Sprintf(`curl -s %s %s`, config, admin)),
+			extract("CLIENT_ID", "CONFIG", "clientId"),
+		}},
+		{"4. Create a client secret (shown this once; uauth keeps only an HMAC of it)", []string{
 			capture("CREATED", fmt.Sprintf(`curl -s -X POST "%s/client-secrets" %s %s -d '{"description":"walkthrough"}'`, identity, admin, json)),
 			extract("CLIENT_SECRET", "CREATED", "clientSecret"),
 		}},
-		{"4. Log in as the machine identity, as Infisical's SDKs and CLI do", []string{
+		{"5. Log in as the machine identity, as Infisical's SDKs and CLI do", []string{
 			capture("LOGIN", fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/universal-auth/login" %s -d "{\"clientId\":\"$CLIENT_ID\",\"clientSecret\":\"$CLIENT_SECRET\"}"`, json)),
 			extract("ACCESS_TOKEN", "LOGIN", "accessToken"),
 		}},
-		{"5. Call the API with the identity's own token", []string{
+		{"6. Call the API with the identity's own token", []string{
 			fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $ACCESS_TOKEN"; echo`, config),
 		}},
-		{"6. Renew the token", []string{
+		{"7. Renew the token", []string{
 			capture("RENEWED", fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/renew" %s -d "{\"accessToken\":\"$ACCESS_TOKEN\"}"`, json)),
 			extract("ACCESS_TOKEN", "RENEWED", "accessToken"),
 		}},
-		{"7. Revoke it, and see it refused", []string{
+		{"8. Revoke it, and see it refused", []string{
 			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/revoke" %s -d "{\"accessToken\":\"$ACCESS_TOKEN\"}"; echo`, json),
 			fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $ACCESS_TOKEN"; echo`, config),
 		}},
@@ -94,6 +91,7 @@ func printWalkthrough(w io.Writer, v walkthrough) {
 		"  Dev token    org:admin for the dev org, valid 12h (UAUTH_TOKEN below)",
 		"",
 		"Walkthrough: paste these into one shell, in order (they need curl and sed).",
+		"Change events of what it does appear below as JSON lines, as uauth publishes them to EventBridge.",
 		"",
 		fmt.Sprintf("export UAUTH=%s IDENTITY=%s UAUTH_TOKEN='%s'", v.API, v.IdentityID, v.Token),
 	}
