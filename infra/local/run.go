@@ -147,7 +147,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 	// The change events of what the walkthrough does are printed as they
 	// come; the walkthrough waits until the stream is being read.
 	tailing := make(chan struct{})
-	go printChanges(ctx, out, db, envconfig.NewDynamoDBStreams(awsCfg, cfg.DynamoDBEndpoint), cfg.TableName, tailing)
+	go printChanges(ctx, out, db, changes.NewStreamsClient(awsCfg, cfg.DynamoDBEndpoint), cfg.TableName, tailing)
 	select {
 	case <-tailing:
 	case <-time.After(5 * time.Second): // no stream to read; printChanges says why

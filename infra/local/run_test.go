@@ -124,6 +124,7 @@ func runWalkthrough(t *testing.T) {
 
 	// The stack prints the change events the walkthrough made.
 	wantChanges := map[string]bool{"added": true, "credential-added": true}
+	var other []string
 	deadline := time.After(15 * time.Second)
 	for len(wantChanges) > 0 {
 		select {
@@ -134,9 +135,11 @@ func runWalkthrough(t *testing.T) {
 			}
 			if json.Unmarshal([]byte(line), &ev) == nil && ev.DetailType == "Identity Auth Method Changed" {
 				delete(wantChanges, ev.Detail["change"].(string))
+			} else {
+				other = append(other, line)
 			}
 		case <-deadline:
-			t.Fatalf("change events %v were not printed", wantChanges)
+			t.Fatalf("change events %v were not printed; the stack printed:\n%s", wantChanges, strings.Join(other, "\n"))
 		}
 	}
 

@@ -3,13 +3,14 @@ package caller
 import (
 	"encoding/base64"
 	"fmt"
-	"reflect"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/uauth/uauth/pkg/strictjson"
 )
 
 // The two token kinds, told apart by algorithm first. Each is verified only
@@ -26,10 +27,9 @@ const Leeway = 5 * time.Second
 
 // Header is a token's JOSE header.
 type Header struct {
-	Alg  string         `json:"alg"`
-	Kid  string         `json:"kid,omitzero"`
-	Typ  string         `json:"typ,omitzero"`
-	Crit jsontext.Value `json:"crit,omitzero"`
+	Alg string
+	Kid string
+	Typ string
 }
 
 // Token is a compact JWS, split and decoded but not yet verified.
@@ -46,30 +46,27 @@ type Token struct {
 // Claims is every claim uauth reads, from either kind of token. Names are
 // exact: a claim repeated, or one spelled in another case ("ORGID",
 // "Permissions"), makes the token invalid, so that no two readers of a
-// token can disagree on what it says.
+// token can disagree on what it says. Other claims are allowed (platforms
+// add their own).
 type Claims struct {
-	Issuer    string           `json:"iss,omitzero"`
-	Subject   string           `json:"sub,omitzero"`
-	Audience  jwt.ClaimStrings `json:"aud,omitzero"`
-	ExpiresAt *jwt.NumericDate `json:"exp,omitzero"`
-	NotBefore *jwt.NumericDate `json:"nbf,omitzero"`
-	IssuedAt  *jwt.NumericDate `json:"iat,omitzero"`
-	ID        string           `json:"jti,omitzero"`
+	Issuer    string
+	Subject   string
+	Audience  jwt.ClaimStrings
+	ExpiresAt *jwt.NumericDate
+	NotBefore *jwt.NumericDate
+	IssuedAt  *jwt.NumericDate
+	ID        string
 
-	OrgID       string   `json:"orgId,omitzero"`
-	ActorType   string   `json:"actorType,omitzero"`
-	Permissions []string `json:"permissions,omitzero"`
+	OrgID       string
+	ActorType   string
+	Permissions []string
 
 	// Identity access tokens only: when the login that began the token's
 	// life happened (renewal keeps it), and what it was issued under.
-	AuthTime       *jwt.NumericDate `json:"auth_time,omitzero"`
-	ClientID       string           `json:"clientId,omitzero"`
-	ClientSecretID string           `json:"clientSecretId,omitzero"`
-	NumUsesLimit   int64            `json:"numUsesLimit,omitzero"`
-
-	// Unknown claims are allowed (platforms add their own), as long as
-	// none is a known name in another case.
-	Unknown jsontext.Value `json:",embed"`
+	AuthTime       *jwt.NumericDate
+	ClientID       string
+	ClientSecretID string
+	NumUsesLimit   int64
 }
 
 // jwt.Claims, for jwt.Validator.
@@ -82,17 +79,96 @@ func (c *Claims) GetIssuer() (string, error)                   { return c.Issuer
 func (c *Claims) GetSubject() (string, error)                  { return c.Subject, nil }
 func (c *Claims) GetAudience() (jwt.ClaimStrings, error)       { return c.Audience, nil }
 
-// knownClaims are Claims' JSON names, in lower case.
-var knownClaims = func() map[string]bool {
-	m := map[string]bool{}
-	t := reflect.TypeFor[Claims]()
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ","); name != "" {
-			m[strings.ToLower(name)] = true
+// decode reads the claims in one pass.
+func (c *Claims) decode(payload []byte) error {
+	return strictjson.Decode(payload, false, func(o *strictjson.Object, name string) error {
+		var err error
+		switch name {
+		case "iss":
+			c.Issuer, _, err = o.String(name)
+		case "sub":
+			c.Subject, _, err = o.String(name)
+		case "jti":
+			c.ID, _, err = o.String(name)
+		case "orgId":
+			c.OrgID, _, err = o.String(name)
+		case "actorType":
+			c.ActorType, _, err = o.String(name)
+		case "clientId":
+			c.ClientID, _, err = o.String(name)
+		case "clientSecretId":
+			c.ClientSecretID, _, err = o.String(name)
+		case "permissions":
+			c.Permissions, _, err = o.Strings(name)
+		case "aud":
+			if o.Kind() == '"' {
+				var aud string
+				aud, _, err = o.String(name)
+				c.Audience = jwt.ClaimStrings{aud}
+			} else {
+				c.Audience, _, err = o.Strings(name)
+			}
+		case "exp":
+			c.ExpiresAt, err = numericDate(o, name)
+		case "nbf":
+			c.NotBefore, err = numericDate(o, name)
+		case "iat":
+			c.IssuedAt, err = numericDate(o, name)
+		case "auth_time":
+			c.AuthTime, err = numericDate(o, name)
+		case "numUsesLimit":
+			c.NumUsesLimit, _, err = o.Int(name, 0, 1<<53-1)
+		default:
+			if knownClaims[strings.ToLower(name)] {
+				o.Issue(name, "is a claim name in the wrong case")
+			}
+			err = o.Skip()
 		}
+		return err
+	})
+}
+
+// knownClaims are the claims decode reads, in lower case.
+var knownClaims = map[string]bool{
+	"iss": true, "sub": true, "jti": true, "orgid": true, "actortype": true, "clientid": true, "clientsecretid": true,
+	"permissions": true, "aud": true, "exp": true, "nbf": true, "iat": true, "auth_time": true, "numuseslimit": true,
+}
+
+// numericDate reads a NumericDate: seconds since the epoch, possibly with
+// a fraction.
+func numericDate(o *strictjson.Object, name string) (*jwt.NumericDate, error) {
+	text, ok, err := o.Number(name)
+	if !ok || err != nil {
+		return nil, err
 	}
-	return m
-}()
+	f, perr := strconv.ParseFloat(text, 64)
+	if perr != nil || math.Abs(f) > 1<<53 {
+		o.Issue(name, "is not a NumericDate")
+		return nil, nil
+	}
+	secs, frac := math.Modf(f)
+	return jwt.NewNumericDate(time.Unix(int64(secs), int64(frac*1e9))), nil
+}
+
+func (h *Header) decode(data []byte) error {
+	return strictjson.Decode(data, false, func(o *strictjson.Object, name string) error {
+		var err error
+		switch name {
+		case "alg":
+			h.Alg, _, err = o.String(name)
+		case "kid":
+			h.Kid, _, err = o.String(name)
+		case "typ":
+			h.Typ, _, err = o.String(name)
+		case "crit":
+			o.Issue(name, "is not supported")
+			err = o.Skip()
+		default:
+			err = o.Skip()
+		}
+		return err
+	})
+}
 
 var b64 = base64.RawURLEncoding
 
@@ -110,52 +186,21 @@ func Parse(raw string) (*Token, error) {
 	if err != nil {
 		return nil, invalid("header: %v", err)
 	}
-	if err := json.Unmarshal(header, &tok.Header); err != nil {
+	if err := tok.Header.decode(header); err != nil {
 		return nil, invalid("header: %v", err)
-	}
-	if len(tok.Header.Crit) > 0 {
-		return nil, invalid("header: crit is not supported")
 	}
 	payload, err := b64.DecodeString(p)
 	if err != nil {
 		return nil, invalid("payload: %v", err)
 	}
-	if err := json.Unmarshal(payload, &tok.Claims); err != nil {
+	if err := tok.Claims.decode(payload); err != nil {
 		return nil, invalid("claims: %v", err)
-	}
-	if err := tok.Claims.checkUnknown(); err != nil {
-		return nil, err
 	}
 	if tok.signature, err = b64.DecodeString(s); err != nil {
 		return nil, invalid("signature: %v", err)
 	}
 	tok.signingInput = raw[:len(h)+1+len(p)]
 	return &tok, nil
-}
-
-// checkUnknown refuses an unknown claim whose name is a known one in
-// another case.
-func (c *Claims) checkUnknown() error {
-	if len(c.Unknown) == 0 {
-		return nil
-	}
-	dec := jsontext.NewDecoder(strings.NewReader(string(c.Unknown)))
-	if _, err := dec.ReadToken(); err != nil {
-		return invalid("claims: %v", err)
-	}
-	for dec.PeekKind() == '"' {
-		name, err := dec.ReadToken()
-		if err != nil {
-			return invalid("claims: %v", err)
-		}
-		if knownClaims[strings.ToLower(name.String())] {
-			return invalid("claims: %q is a claim name in the wrong case", name.String())
-		}
-		if err := dec.SkipValue(); err != nil {
-			return invalid("claims: %v", err)
-		}
-	}
-	return nil
 }
 
 // VerifySignature checks the signature with method and key.

@@ -47,6 +47,12 @@ func Tail(ctx context.Context, db *dynamodb.Client, streams *dynamodbstreams.Cli
 				continue
 			}
 			out, err := streams.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: it})
+			var trimmed *types.TrimmedDataAccessException
+			var expired *types.ExpiredIteratorException
+			if errors.As(err, &trimmed) || errors.As(err, &expired) {
+				delete(iterators, shard) // opened again, from its oldest record
+				continue
+			}
 			if err != nil {
 				return err
 			}
@@ -64,6 +70,17 @@ func Tail(ctx context.Context, db *dynamodb.Client, streams *dynamodbstreams.Cli
 			}
 		}
 	}
+}
+
+// NewStreamsClient returns a DynamoDB Streams client, on endpoint if it is
+// not empty. Only the local stack and the tests read the stream this way;
+// the Lambda functions never link it.
+func NewStreamsClient(cfg aws.Config, endpoint string) *dynamodbstreams.Client {
+	return dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+		}
+	})
 }
 
 func openShards(ctx context.Context, streams *dynamodbstreams.Client, arn *string, start types.ShardIteratorType, iterators map[string]*string) error {

@@ -16,7 +16,6 @@
 package clientsecret
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -25,14 +24,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/strictjson"
 	"github.com/uauth/uauth/pkg/uaconfig"
-	"github.com/uauth/uauth/pkg/validation"
 )
 
 // Secret is a client secret's record; the secret itself is never stored.
@@ -161,48 +158,34 @@ const maxDescription = 1024
 // body repeats the path's identityId (the Terraform provider does), it
 // must match. Every schema problem is reported at once (a 422).
 func DecodeCreate(body []byte, identityID string) (CreateRequest, error) {
-	var in struct {
-		IdentityID   *string        `json:"identityId"`
-		Description  *string        `json:"description"`
-		NumUsesLimit jsontext.Value `json:"numUsesLimit"`
-		TTL          jsontext.Value `json:"ttl"`
-	}
 	var r CreateRequest
-	if len(bytes.TrimSpace(body)) > 0 {
-		if err := json.Unmarshal(body, &in); err != nil {
-			return r, validation.FromJSON(err)
+	err := strictjson.Decode(body, true, func(o *strictjson.Object, name string) error {
+		var err error
+		switch name {
+		case "description":
+			r.Description, _, err = o.String(name)
+			if len(r.Description) > maxDescription {
+				o.Issue(name, "must be at most 1024 bytes")
+			}
+		case "numUsesLimit":
+			r.NumUsesLimit, _, err = o.Int(name, 0, 1<<53-1)
+		case "ttl":
+			r.TTL, _, err = o.Int(name, 0, uaconfig.MaxTTLSeconds)
+		case "identityId":
+			var id string
+			var ok bool
+			if id, ok, err = o.String(name); ok {
+				if canonical, _ := identity.CanonicalID(id); canonical != identityID {
+					o.Issue(name, "does not match the identity id in the path")
+				}
+			}
+		default:
+			err = o.Skip()
 		}
-	}
-	var issues []validation.Issue
-	number := func(name string, raw jsontext.Value, max int64) int64 {
-		switch {
-		case len(raw) == 0 || raw.Kind() == 'n':
-			return 0
-		case raw.Kind() != '0':
-			issues = append(issues, validation.Issue{Path: name, Message: "expected an integer"})
-			return 0
-		}
-		n, msg := uaconfig.ParseInt(string(raw), 0, max)
-		if msg != "" {
-			issues = append(issues, validation.Issue{Path: name, Message: msg})
-		}
-		return n
-	}
-	r.NumUsesLimit = number("numUsesLimit", in.NumUsesLimit, 1<<53-1)
-	r.TTL = number("ttl", in.TTL, uaconfig.MaxTTLSeconds)
-	if in.Description != nil {
-		r.Description = *in.Description
-		if len(r.Description) > maxDescription {
-			issues = append(issues, validation.Issue{Path: "description", Message: "must be at most 1024 bytes"})
-		}
-	}
-	if in.IdentityID != nil {
-		if id, _ := identity.CanonicalID(*in.IdentityID); id != identityID {
-			issues = append(issues, validation.Issue{Path: "identityId", Message: "does not match the identity id in the path"})
-		}
-	}
-	if len(issues) > 0 {
-		return CreateRequest{}, &validation.Error{Issues: issues}
+		return err
+	})
+	if err != nil {
+		return CreateRequest{}, err
 	}
 	return r, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go/middleware"
+	"github.com/uauth/uauth/pkg/changes"
 	"github.com/uauth/uauth/pkg/dynamolocal"
 	"github.com/uauth/uauth/pkg/dynamostore"
 	"github.com/uauth/uauth/pkg/envconfig"
@@ -198,5 +199,5 @@ func Endpoint() string { return endpoint }
 // Streams returns a DynamoDB Streams client on the test database.
 func Streams(t testing.TB) *dynamodbstreams.Client {
 	t.Helper()
-	return envconfig.NewDynamoDBStreams(envconfig.LocalAWS(), endpoint)
+	return changes.NewStreamsClient(envconfig.LocalAWS(), endpoint)
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/uauth/uauth/pkg/dynamostore"
@@ -230,16 +229,6 @@ func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Optio
 			o.DisableValidateResponseChecksum = true
 		}
 	}}, optFns...)...)
-}
-
-// NewDynamoDBStreams returns a DynamoDB Streams client, on endpoint if it
-// is not empty (the local stack and the tests read the table's stream).
-func NewDynamoDBStreams(cfg aws.Config, endpoint string) *dynamodbstreams.Client {
-	return dynamodbstreams.NewFromConfig(cfg, func(o *dynamodbstreams.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-	})
 }
 
 // Keys are where the API's key material comes from.

@@ -129,19 +129,16 @@ func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	var in struct {
-		IdentityID     *string `json:"identityId"`
-		ClientSecretID *string `json:"clientSecretId"`
-	}
+	var in map[string]string
 	body, err := h.body(w, r)
 	if err == nil {
-		err = decodeBody(body, &in)
+		in, err = stringMembers(body, "identityId", "clientSecretId")
 	}
 	if err == nil {
-		err = matchesPath("identityId", in.IdentityID, id)
+		err = matchesPath(in, "identityId", id)
 	}
 	if err == nil {
-		err = matchesPath("clientSecretId", in.ClientSecretID, secretID)
+		err = matchesPath(in, "clientSecretId", secretID)
 	}
 	if err != nil {
 		h.writeError(w, r, err)

@@ -51,24 +51,19 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, err)
 		return
 	}
-	var in struct {
-		ClientID     *string `json:"clientId"`
-		ClientSecret *string `json:"clientSecret"`
-	}
+	decode := stringMembers
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
-		in.ClientID, in.ClientSecret = new(string), new(string)
-		err = decodeForm(body, map[string]*string{"clientId": in.ClientID, "clientSecret": in.ClientSecret})
-	} else {
-		err = decodeBody(body, &in)
+		decode = formMembers
 	}
+	in, err := decode(body, "clientId", "clientSecret")
 	if err == nil {
-		err = required(requiredField{"clientId", in.ClientID}, requiredField{"clientSecret", in.ClientSecret})
+		err = required(in, "clientId", "clientSecret")
 	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	t, err := h.Login.Login(r.Context(), login.Request{ClientID: *in.ClientID, ClientSecret: *in.ClientSecret, From: h.origin(r)})
+	t, err := h.Login.Login(r.Context(), login.Request{ClientID: in["clientId"], ClientSecret: in["clientSecret"], From: h.origin(r)})
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -82,16 +77,11 @@ func (h *handler) bodyToken(w http.ResponseWriter, r *http.Request) (string, err
 	if err != nil {
 		return "", err
 	}
-	var in struct {
-		AccessToken *string `json:"accessToken"`
+	in, err := stringMembers(body, "accessToken")
+	if err == nil {
+		err = required(in, "accessToken")
 	}
-	if err := decodeBody(body, &in); err != nil {
-		return "", err
-	}
-	if err := required(requiredField{"accessToken", in.AccessToken}); err != nil {
-		return "", err
-	}
-	return *in.AccessToken, nil
+	return in["accessToken"], err
 }
 
 func (h *handler) renewToken(w http.ResponseWriter, r *http.Request) {

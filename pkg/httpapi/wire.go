@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-json-experiment/json"
+	"encoding/json"
+
 	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -17,7 +19,7 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeFormat) }
 
 // writeJSON sends v as the response body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v, json.Deterministic(true))
+	b, err := json.Marshal(v)
 	if err != nil { // only reachable by a programming error
 		status, b = http.StatusInternalServerError, []byte(`{"statusCode":500,"message":"Something went wrong","error":"InternalServerError"}`)
 	}

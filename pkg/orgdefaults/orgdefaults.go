@@ -12,12 +12,11 @@ package orgdefaults
 
 import (
 	"context"
-	"errors"
 	"time"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/uauth/uauth/pkg/strictjson"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
 )
@@ -103,34 +102,21 @@ func (s *Service) Delete(ctx context.Context, orgID, actor string) (Defaults, er
 	return s.Deployment, nil
 }
 
-// Decode reads a defaults body: the attach fields, and autoAttach.
+// Decode reads a defaults body, in one pass: the attach fields, and
+// autoAttach.
 func Decode(body []byte) (uaconfig.Settings, bool, error) {
-	settings, err := uaconfig.DecodeSettings(body, "")
-	var in struct {
-		AutoAttach jsontext.Value `json:"autoAttach"`
-	}
 	autoAttach := true
-	var issues []validation.Issue
-	var invalid *validation.Error
-	switch {
-	case errors.As(err, &invalid):
-		issues = invalid.Issues
-	case err != nil:
-		return uaconfig.Settings{}, false, err
-	}
-	if len(issues) == 0 || issues[0].Path != "" { // the body is an object
-		if json.Unmarshal(body, &in) == nil && len(in.AutoAttach) > 0 && in.AutoAttach.Kind() != 'n' {
-			if k := in.AutoAttach.Kind(); k == 't' || k == 'f' {
-				autoAttach = k == 't'
-			} else {
-				issues = append(issues, validation.Issue{Path: "autoAttach", Message: "expected a boolean"})
-			}
+	settings, err := uaconfig.DecodeSettingsWith(body, "", func(o *strictjson.Object, name string) error {
+		if name != "autoAttach" {
+			return o.Skip()
 		}
-	}
-	if len(issues) > 0 {
-		return uaconfig.Settings{}, false, &validation.Error{Issues: issues}
-	}
-	return settings, autoAttach, nil
+		b, ok, err := o.Bool(name)
+		if ok {
+			autoAttach = b
+		}
+		return err
+	})
+	return settings, autoAttach, err
 }
 
 // Choice is the configuration a new identity gets.

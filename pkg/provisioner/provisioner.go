@@ -17,11 +17,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/orgdefaults"
+	"github.com/uauth/uauth/pkg/strictjson"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -240,19 +240,41 @@ func (c *defaultsCache) get(ctx context.Context, orgID string) (orgdefaults.Defa
 
 // Decode parses and validates one SQS body: an EventBridge event of a
 // handled detail-type whose detail names the identity and organization by
-// UUID, which it returns in canonical form. Names are exact and may not
-// repeat.
+// UUID, which it returns in canonical form. It reads in one pass; names
+// are exact and may not repeat.
 func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 	var ev events.EventBridgeEvent
 	var d Detail
-	if err := json.Unmarshal(body, &ev); err != nil {
-		return ev, d, fmt.Errorf("body is not an EventBridge event: %w", err)
+	err := strictjson.Decode(body, false, func(o *strictjson.Object, name string) error {
+		var err error
+		switch name {
+		case "id":
+			ev.ID, _, err = o.String(name)
+		case "detail-type":
+			ev.DetailType, _, err = o.String(name)
+		case "source":
+			ev.Source, _, err = o.String(name)
+		case "time":
+			var t string
+			var ok bool
+			if t, ok, err = o.String(name); ok {
+				if ev.Time, err = time.Parse(time.RFC3339, t); err != nil {
+					o.Issue(name, "is not an RFC 3339 time")
+					err = nil
+				}
+			}
+		case "detail":
+			_, err = o.Object(name, d.member)
+		default:
+			err = o.Skip()
+		}
+		return err
+	})
+	if err != nil {
+		return ev, d, fmt.Errorf("body is not an EventBridge identity event: %w", err)
 	}
 	if ev.DetailType != IdentityCreated && ev.DetailType != IdentityUpdated && ev.DetailType != IdentityDeleted {
 		return ev, d, fmt.Errorf("unhandled detail-type %q", ev.DetailType)
-	}
-	if err := json.Unmarshal(ev.Detail, &d); err != nil {
-		return ev, d, fmt.Errorf("detail is not an identity: %w", err)
 	}
 	identityID, ok1 := identity.CanonicalID(d.IdentityID)
 	orgID, ok2 := identity.CanonicalID(d.OrgID)
@@ -269,6 +291,26 @@ func Decode(body []byte) (events.EventBridgeEvent, Detail, error) {
 		}
 	}
 	return ev, d, nil
+}
+
+// member reads one member of the detail.
+func (d *Detail) member(o *strictjson.Object, name string) error {
+	var err error
+	switch name {
+	case "identityId":
+		d.IdentityID, _, err = o.String(name)
+	case "orgId":
+		d.OrgID, _, err = o.String(name)
+	case "name":
+		d.Name, _, err = o.String(name)
+	case "permissions":
+		d.Permissions, _, err = o.Strings(name)
+	case "universalAuth":
+		d.UniversalAuth, err = o.Raw()
+	default:
+		err = o.Skip()
+	}
+	return err
 }
 
 // PermissionsVersion orders the permission changes of one identity, so

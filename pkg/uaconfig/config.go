@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 // Config is the Universal Auth configuration attached to one identity.
@@ -64,6 +66,11 @@ const MaxTTLSeconds = 315360000
 // maxSafeInt is JavaScript's Number.MAX_SAFE_INTEGER: the largest count
 // every client can represent.
 const maxSafeInt = 1<<53 - 1
+
+// ParseInt is validation.ParseInt: the integers of a body.
+func ParseInt(text string, min, max int64) (int64, string) {
+	return validation.ParseInt(text, min, max)
+}
 
 // FieldID names one caller-settable field of a Config.
 type FieldID uint8

@@ -3,11 +3,10 @@
 package validation
 
 import (
-	"errors"
-	"reflect"
+	"math"
+	"strconv"
 	"strings"
 
-	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
 
@@ -43,49 +42,34 @@ func Invalid(path, message string) *Error {
 	return &Error{Issues: []Issue{{Path: path, Message: message}}}
 }
 
-// FromJSON turns an error of decoding a JSON body (encoding/json/v2
-// semantics) into the 422 that names the field.
-func FromJSON(err error) *Error {
-	var se *json.SemanticError
-	var syn *jsontext.SyntacticError
-	switch {
-	case errors.As(err, &syn) && errors.Is(syn.Err, jsontext.ErrDuplicateName):
-		return Invalid(pointerPath(syn.JSONPointer), "appears more than once")
-	case errors.As(err, &se) && se.JSONPointer != "":
-		msg := "has the wrong type"
-		if t := se.GoType; t != nil {
-			for t.Kind() == reflect.Pointer {
-				t = t.Elem()
-			}
-			msg = "expected " + typeName(t.Kind())
-			if se.JSONKind != 0 {
-				msg += ", got " + KindName(se.JSONKind)
-			}
+// ParseInt reads the text of a JSON number as an integer from min to max.
+// JavaScript clients may send 3600.0 or 3.6e3, so any number with an
+// integral value is accepted. It returns the issue's message otherwise.
+func ParseInt(text string, min, max int64) (int64, string) {
+	n, perr := strconv.ParseInt(text, 10, 64)
+	if perr != nil {
+		f, ferr := strconv.ParseFloat(text, 64)
+		switch {
+		case ferr == nil && f != math.Trunc(f):
+			return 0, "expected an integer, got " + text
+		case ferr == nil && math.Abs(f) <= maxSafeInt:
+			n = int64(f)
+		default: // beyond int64 or float64
+			return 0, rangeMessage(min, max)
 		}
-		return Invalid(pointerPath(se.JSONPointer), msg)
-	case errors.As(err, &se) || errors.As(err, &syn):
-		return Invalid("", "body must be a JSON object")
-	default:
-		return Invalid("", "body must be a JSON object: malformed JSON")
 	}
+	if n < min || n > max {
+		return 0, rangeMessage(min, max)
+	}
+	return n, ""
 }
 
-// typeName names a Go kind the way the contract's messages name types.
-func typeName(k reflect.Kind) string {
-	switch {
-	case k == reflect.String:
-		return "a string"
-	case k == reflect.Bool:
-		return "a boolean"
-	case k >= reflect.Int && k <= reflect.Uint64:
-		return "an integer"
-	case k == reflect.Struct, k == reflect.Map:
-		return "an object"
-	case k == reflect.Slice:
-		return "an array"
-	default:
-		return k.String()
-	}
+// maxSafeInt is JavaScript's Number.MAX_SAFE_INTEGER: the largest count
+// every client can represent exactly.
+const maxSafeInt = 1<<53 - 1
+
+func rangeMessage(min, max int64) string {
+	return "must be an integer from " + strconv.FormatInt(min, 10) + " to " + strconv.FormatInt(max, 10)
 }
 
 // KindName names a JSON kind for messages.
@@ -104,13 +88,4 @@ func KindName(k jsontext.Kind) string {
 	default:
 		return "number"
 	}
-}
-
-// pointerPath turns a JSON Pointer (/a/0/b) into an issue path (a.0.b).
-func pointerPath(p jsontext.Pointer) string {
-	var parts []string
-	for tok := range p.Tokens() {
-		parts = append(parts, tok)
-	}
-	return strings.Join(parts, ".")
 }
