@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"crypto"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
@@ -57,6 +58,10 @@ func TestTokensVerifyWithThePublishedKeys(t *testing.T) {
 	}
 	if k := set.Keys[0]; k.Algorithm != "RS256" || k.Use != "sig" || k.KeyID == "" || !k.IsPublic() {
 		t.Fatalf("jwk = %+v", k)
+	}
+	// The kid is the key's RFC 7638 thumbprint, as go-jose computes it.
+	if thumb, err := set.Keys[0].Thumbprint(crypto.SHA256); err != nil || base64.RawURLEncoding.EncodeToString(thumb) != set.Keys[0].KeyID {
+		t.Fatalf("kid %q is not the key's thumbprint (%v)", set.Keys[0].KeyID, err)
 	}
 	if strings.Contains(resp.rec.Body.String(), `"d"`) {
 		t.Fatal("the JWKS carries private key material")

@@ -28,7 +28,7 @@ import (
 func Build(t testing.TB, pkgDir string) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-ldflags", "-s -w", "-trimpath", "-o", bin, ".")
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc,nethttpomithttp2", "-ldflags", "-s -w", "-trimpath", "-o", bin, ".")
 	cmd.Dir = pkgDir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
