@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/uauth/uauth/pkg/changes"
@@ -94,9 +95,18 @@ func NewTable(t testing.TB) string {
 // so that tests and benchmarks can hold round trips to account. It also
 // records the IAM actions the calls need (see Actions).
 type Counter struct {
-	mu      sync.Mutex
-	calls   map[string]int
-	actions map[string]bool
+	// Capacity makes every call ask for ReturnConsumedCapacity=TOTAL, and
+	// the counter sums what the answers report (see Capacity).
+	Capacity bool
+	// Capture keeps every request's input, for replaying the exact
+	// requests bare (see Requests).
+	Capture bool
+
+	mu       sync.Mutex
+	calls    map[string]int
+	actions  map[string]bool
+	rcu, wcu float64
+	requests []any
 }
 
 // Option installs the counter on a client: pass it to Client. It counts at
@@ -106,8 +116,19 @@ func (c *Counter) Option(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
 		if err := s.Initialize.Add(middleware.InitializeMiddlewareFunc("uauthActionRecorder",
 			func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-				c.record(awsmiddleware.GetOperationName(ctx), in.Parameters)
-				return next.HandleInitialize(ctx, in)
+				op := awsmiddleware.GetOperationName(ctx)
+				c.record(op, in.Parameters)
+				if c.Capacity {
+					askCapacity(in.Parameters)
+				}
+				out, md, err := next.HandleInitialize(ctx, in)
+				if c.Capacity && err == nil {
+					r, w := consumed(op, out.Result)
+					c.mu.Lock()
+					c.rcu, c.wcu = c.rcu+r, c.wcu+w
+					c.mu.Unlock()
+				}
+				return out, md, err
 			}), middleware.Before); err != nil {
 			return err
 		}
@@ -130,6 +151,9 @@ func (c *Counter) Option(o *dynamodb.Options) {
 func (c *Counter) record(op string, params any) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.Capture {
+		c.requests = append(c.requests, params)
+	}
 	if c.actions == nil {
 		c.actions = map[string]bool{}
 	}
@@ -165,11 +189,105 @@ func (c *Counter) Actions() []string {
 	return out
 }
 
-// Reset forgets the calls counted so far.
+// Reset forgets the calls, capacity and requests counted so far.
 func (c *Counter) Reset() {
 	c.mu.Lock()
-	c.calls = nil
+	c.calls, c.requests, c.rcu, c.wcu = nil, nil, 0, 0
 	c.mu.Unlock()
+}
+
+// Consumed returns the read and write request units that the calls since
+// the last Reset consumed, as DynamoDB on AWS bills them: DynamoDB Local's
+// figures, with the transactions' doubled, because Local reports a
+// transaction's parts at the price of plain writes and reads. A refused
+// conditional write reports none, although DynamoDB bills it.
+func (c *Counter) Consumed() (rcu, wcu float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rcu, c.wcu
+}
+
+// Requests returns the inputs of the calls since the last Reset, in order.
+func (c *Counter) Requests() []any {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.requests)
+}
+
+// askCapacity sets ReturnConsumedCapacity=TOTAL on the operations uauth
+// uses.
+func askCapacity(params any) {
+	const total = types.ReturnConsumedCapacityTotal
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.PutItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.UpdateItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.DeleteItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.QueryInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.BatchGetItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.BatchWriteItemInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.TransactWriteItemsInput:
+		in.ReturnConsumedCapacity = total
+	case *dynamodb.TransactGetItemsInput:
+		in.ReturnConsumedCapacity = total
+	}
+}
+
+// consumed reads an answer's capacity as read and write units, by the
+// kind of operation when DynamoDB reports only the total.
+func consumed(op string, result any) (rcu, wcu float64) {
+	var list []types.ConsumedCapacity
+	switch out := result.(type) {
+	case *dynamodb.GetItemOutput:
+		list = one(out.ConsumedCapacity)
+	case *dynamodb.PutItemOutput:
+		list = one(out.ConsumedCapacity)
+	case *dynamodb.UpdateItemOutput:
+		list = one(out.ConsumedCapacity)
+	case *dynamodb.DeleteItemOutput:
+		list = one(out.ConsumedCapacity)
+	case *dynamodb.QueryOutput:
+		list = one(out.ConsumedCapacity)
+	case *dynamodb.BatchGetItemOutput:
+		list = out.ConsumedCapacity
+	case *dynamodb.BatchWriteItemOutput:
+		list = out.ConsumedCapacity
+	case *dynamodb.TransactWriteItemsOutput:
+		list = out.ConsumedCapacity
+	case *dynamodb.TransactGetItemsOutput:
+		list = out.ConsumedCapacity
+	}
+	read := op == "GetItem" || op == "Query" || op == "BatchGetItem" || op == "TransactGetItems" || op == "Scan"
+	factor := 1.0
+	if op == "TransactWriteItems" || op == "TransactGetItems" {
+		factor = 2 // "Capacity management for transactions" in DynamoDB's developer guide
+	}
+	for _, cc := range list {
+		r, w := aws.ToFloat64(cc.ReadCapacityUnits), aws.ToFloat64(cc.WriteCapacityUnits)
+		if r == 0 && w == 0 {
+			if read {
+				r = aws.ToFloat64(cc.CapacityUnits)
+			} else {
+				w = aws.ToFloat64(cc.CapacityUnits)
+			}
+		}
+		rcu, wcu = rcu+factor*r, wcu+factor*w
+	}
+	return rcu, wcu
+}
+
+func one(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
+	if cc == nil {
+		return nil
+	}
+	return []types.ConsumedCapacity{*cc}
 }
 
 // Calls returns the calls counted since the last Reset, by operation name.
