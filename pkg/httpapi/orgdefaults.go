@@ -22,7 +22,7 @@ func (h *handler) routeOrgDefaults() {
 // orgDefaultsJSON is {"orgDefaults": {...fields, autoAttach, source,
 // updatedAt}}; updatedAt is null for the deployment's defaults.
 func orgDefaultsJSON(d *orgdefaults.Defaults) []byte {
-	tokens := []jsontext.Token{jsontext.BeginObject, jsontext.String("orgDefaults"), jsontext.BeginObject}
+	tokens := append(newTokens(), jsontext.BeginObject, jsontext.String("orgDefaults"), jsontext.BeginObject)
 	tokens = appendFields(tokens, &d.Config)
 	updated := jsontext.Null
 	if !d.UpdatedAt.IsZero() {

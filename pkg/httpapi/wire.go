@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"net/http"
+	"sync"
 	"time"
 
 	"encoding/json"
@@ -35,10 +36,10 @@ func writeBody(w http.ResponseWriter, status int, b []byte) {
 // configJSON is {"identityUniversalAuth": {...}}: the ids, every field of
 // uaconfig.Fields in list order, which is Infisical's, then the timestamps.
 func configJSON(c *uaconfig.Config) []byte {
-	tokens := []jsontext.Token{jsontext.BeginObject, jsontext.String("identityUniversalAuth"), jsontext.BeginObject,
+	tokens := append(newTokens(), jsontext.BeginObject, jsontext.String("identityUniversalAuth"), jsontext.BeginObject,
 		jsontext.String("id"), jsontext.String(c.ID),
 		jsontext.String("clientId"), jsontext.String(c.ClientID),
-		jsontext.String("identityId"), jsontext.String(c.IdentityID)}
+		jsontext.String("identityId"), jsontext.String(c.IdentityID))
 	tokens = appendFields(tokens, c)
 	tokens = append(tokens,
 		jsontext.String("createdAt"), jsontext.String(formatTime(c.CreatedAt)),
@@ -75,14 +76,32 @@ func appendFields(tokens []jsontext.Token, c *uaconfig.Config) []jsontext.Token 
 	return tokens
 }
 
+// encoder is a reusable jsontext encoder and its buffer: a new Encoder
+// allocates several kilobytes of state, more than the response it writes.
+type encoder struct {
+	buf bytes.Buffer
+	enc *jsontext.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := &encoder{}
+	e.enc = jsontext.NewEncoder(&e.buf)
+	return e
+}}
+
+// newTokens returns a token slice with room for a configuration response.
+func newTokens() []jsontext.Token { return make([]jsontext.Token, 0, 96) }
+
 // encodeTokens writes a token sequence that is well-formed by construction.
 func encodeTokens(tokens []jsontext.Token) []byte {
-	var buf bytes.Buffer
-	enc := jsontext.NewEncoder(&buf)
+	e := encoders.Get().(*encoder)
+	defer encoders.Put(e)
+	e.buf.Reset()
+	e.enc.Reset(&e.buf)
 	for _, t := range tokens {
-		if err := enc.WriteToken(t); err != nil {
+		if err := e.enc.WriteToken(t); err != nil {
 			panic(err) // a programming error in the sequence
 		}
 	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	return bytes.Clone(bytes.TrimSuffix(e.buf.Bytes(), []byte("\n")))
 }
