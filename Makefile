@@ -81,12 +81,17 @@ fuzz-targets:
 	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
 	done
 
-bench: deps $(LOCAL) ## attach vs a bare PutItem, every operation's latency and DynamoDB calls, cold start vs hello-world
+bench: deps $(LOCAL) ## every benchmark: per-operation table vs bare floors, CPU budgets, throughput, cold start, sizes (see README)
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory bench-go
 
+BENCH := $(GO) test -run '^$$' -benchmem
 bench-go:
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2000x ./pkg/httpapi
-	$(GO) test -run '^$$' -bench ColdStart -benchtime 100x ./functions/api
+	$(BENCH) -bench 'VerifyHS256' ./pkg/caller
+	$(BENCH) -bench 'VerifyRS256|RSA2048' ./pkg/accesstoken
+	$(BENCH) -bench 'DecodeSettings' ./pkg/uaconfig
+	$(BENCH) -bench 'AttachCPU' ./pkg/httpapi
+	$(BENCH) -bench 'Operations' -benchtime 500x ./pkg/httpapi
+	$(BENCH) -bench 'AttachThroughput' -benchtime 2000x ./pkg/httpapi
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-ApiFunction:

@@ -197,6 +197,13 @@ func (e *env) do(method, target, tok, body string) *response {
 // sees, with extra header pairs.
 func (e *env) doFrom(addr, method, target, tok, body string, header ...string) *response {
 	e.t.Helper()
+	rec := httptest.NewRecorder()
+	e.handler.ServeHTTP(rec, request(addr, method, target, tok, body, header...))
+	return &response{t: e.t, rec: rec}
+}
+
+// request is a request as a client at addr sends it.
+func request(addr, method, target, tok, body string, header ...string) *http.Request {
 	var r io.Reader
 	if body != "" {
 		r = strings.NewReader(body)
@@ -212,9 +219,7 @@ func (e *env) doFrom(addr, method, target, tok, body string, header ...string) *
 	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	rec := httptest.NewRecorder()
-	e.handler.ServeHTTP(rec, req)
-	return &response{t: e.t, rec: rec}
+	return req
 }
 
 // item returns the identity's raw item, to check that refused requests
