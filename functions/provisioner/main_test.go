@@ -16,7 +16,8 @@ import (
 func TestMain(m *testing.M) { os.Exit(dynamotest.Main(m)) }
 
 // TestBootstrapProvisionsFromTheSampleBatch runs the real bootstrap with
-// DEFAULT_UA_CONFIG and feeds it the events/ SQS samples.
+// DEFAULT_UA_CONFIG under the Lambda Runtime Interface Emulator and feeds
+// it the events/ SQS samples.
 func TestBootstrapProvisionsFromTheSampleBatch(t *testing.T) {
 	table := dynamotest.NewTable(t)
 	fn := lambdatest.Start(t, lambdatest.Build(t, "."),
@@ -52,10 +53,12 @@ func TestBootstrapProvisionsFromTheSampleBatch(t *testing.T) {
 func TestBootstrapRefusesAnInvalidDefault(t *testing.T) {
 	fn := lambdatest.Start(t, lambdatest.Build(t, "."), "TABLE_NAME=t",
 		`DEFAULT_UA_CONFIG={"accessTokenTrustedIps":[{"ipAddress":"10.0.0.0/8x"}]}`)
-	if res := fn.Invoke([]byte(`{"Records":[]}`)); !res.Exited {
+	if res := fn.Invoke([]byte(`{"Records":[]}`)); !res.Exited() {
 		t.Fatalf("a misconfigured function answered: %s", res)
 	}
-	if fn.ExitCode() == 0 || !strings.Contains(fn.Log(), "The IP is not a valid IPv4, IPv6, or CIDR block") {
-		t.Fatalf("cold start log:\n%s", fn.Log())
+	fn.Stop()
+	log := fn.Log()
+	if !fn.InitFailed() || !strings.Contains(log, `"msg":"cold start failed"`) || !strings.Contains(log, "The IP is not a valid IPv4, IPv6, or CIDR block") {
+		t.Fatalf("cold start log:\n%s", log)
 	}
 }
