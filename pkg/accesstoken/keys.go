@@ -1,16 +1,17 @@
 package accesstoken
 
 import (
+	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
+
+	"github.com/go-jose/go-jose/v4"
 )
 
 // MinKeyBits is the smallest RSA key accepted for signing.
@@ -22,31 +23,7 @@ const MinKeyBits = 2048
 // coordination.
 type SigningKey struct {
 	Private *rsa.PrivateKey
-	Public  JWK
-}
-
-// JWK is an RSA public key as RFC 7517 writes it. It is written by hand
-// rather than with a JOSE library: an RSA JWK is four strings, and the
-// library's JWE machinery would more than double what the API's binary
-// links for it (tests still check the output with go-jose).
-type JWK struct {
-	KeyType   string `json:"kty"`
-	Use       string `json:"use"`
-	Algorithm string `json:"alg"`
-	KeyID     string `json:"kid"`
-	N         string `json:"n"`
-	E         string `json:"e"`
-}
-
-func publicJWK(k *rsa.PublicKey) JWK {
-	b64 := base64.RawURLEncoding.EncodeToString
-	jwk := JWK{KeyType: "RSA", Use: "sig", Algorithm: "RS256",
-		N: b64(k.N.Bytes()), E: b64(big.NewInt(int64(k.E)).Bytes())}
-	// RFC 7638: the SHA-256 of the required members, in lexicographic
-	// order, with no whitespace. The base64url alphabet needs no escaping.
-	thumb := sha256.Sum256([]byte(`{"e":"` + jwk.E + `","kty":"RSA","n":"` + jwk.N + `"}`))
-	jwk.KeyID = b64(thumb[:])
-	return jwk
+	Public  jose.JSONWebKey
 }
 
 // ParseSigningKey reads an RSA private key in PEM (PKCS#8 or PKCS#1), as
@@ -80,7 +57,13 @@ func ParseSigningKey(b []byte) (*SigningKey, error) {
 	if bits := priv.N.BitLen(); bits < MinKeyBits {
 		return nil, fmt.Errorf("signing key: %d bits, fewer than the %d required", bits, MinKeyBits)
 	}
-	return &SigningKey{Private: priv, Public: publicJWK(&priv.PublicKey)}, nil
+	pub := jose.JSONWebKey{Key: &priv.PublicKey, Algorithm: "RS256", Use: "sig"}
+	thumb, err := pub.Thumbprint(crypto.SHA256)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	pub.KeyID = base64.RawURLEncoding.EncodeToString(thumb)
+	return &SigningKey{Private: priv, Public: pub}, nil
 }
 
 // GenerateSigningKeyPEM makes a new 2048-bit key in PKCS#8 PEM: what the
@@ -99,9 +82,7 @@ func GenerateSigningKeyPEM() ([]byte, error) {
 
 // JWKS is the public half of keys as an RFC 7517 key set, current first.
 func JWKS(keys []*SigningKey) ([]byte, error) {
-	set := struct {
-		Keys []JWK `json:"keys"`
-	}{make([]JWK, len(keys))}
+	set := jose.JSONWebKeySet{Keys: make([]jose.JSONWebKey, len(keys))}
 	for i, k := range keys {
 		set.Keys[i] = k.Public
 	}
