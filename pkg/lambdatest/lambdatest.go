@@ -137,7 +137,8 @@ func Start(t testing.TB, bootstrap string, env ...string) *Function {
 	if err != nil {
 		t.Fatal(err)
 	}
-	invokeAddr, runtimeAddr := freeAddr(t), freeAddr(t)
+	addrs := freeAddrs(t, 2)
+	invokeAddr, runtimeAddr := addrs[0], addrs[1]
 	f := &Function{t: t, url: "http://" + invokeAddr + "/2015-03-31/functions/function/invocations", exited: make(chan struct{})}
 	// --log-level, because the emulator would take LOG_LEVEL, meant for
 	// the function, as its own.
@@ -158,39 +159,48 @@ func Start(t testing.TB, bootstrap string, env ...string) *Function {
 		close(f.exited)
 	}()
 	t.Cleanup(f.Stop)
-	f.awaitListening(invokeAddr)
+	f.awaitListening(addrs)
 	return f
 }
 
-// freeAddr returns a loopback address with a port free right now.
-func freeAddr(t testing.TB) string {
+// freeAddrs returns n loopback addresses on distinct ports, free right
+// now: all are held until it returns, because a port just closed may well
+// be the next one handed out.
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addrs := make([]string, n)
+	for i := range addrs {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
-// awaitListening waits until the emulator accepts invocations. It exits
-// at once, with a panic in its log, if one of its ports was taken.
-func (f *Function) awaitListening(addr string) {
+// awaitListening waits until the emulator listens on addrs, so that its
+// own start stays out of the first invocation's time. It exits at once,
+// with a panic in its log, if one of its ports has been taken meanwhile.
+func (f *Function) awaitListening(addrs []string) {
 	f.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.Close()
-			return
-		}
-		select {
-		case <-f.exited:
-			f.t.Fatalf("the emulator exited at start: %v; its log:\n%s", f.cmd.ProcessState, f.Log())
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("the emulator did not listen on %s within 10s; its log:\n%s", addr, f.Log())
+	for _, addr := range addrs {
+		for {
+			conn, err := net.DialTimeout("tcp", addr, time.Second)
+			if err == nil {
+				conn.Close()
+				break
+			}
+			select {
+			case <-f.exited:
+				f.t.Fatalf("the emulator exited at start: %v; its log:\n%s", f.cmd.ProcessState, f.Log())
+			case <-time.After(5 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				f.t.Fatalf("the emulator did not listen on %s within 10s; its log:\n%s", addr, f.Log())
+			}
 		}
 	}
 }
