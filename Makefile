@@ -92,6 +92,8 @@ bench-go:
 	$(BENCH) -bench 'AttachCPU' ./pkg/httpapi
 	$(BENCH) -bench 'Operations' -benchtime 500x ./pkg/httpapi
 	$(BENCH) -bench 'AttachThroughput' -benchtime 2000x ./pkg/httpapi
+	$(BENCH) -bench 'ProvisionerThroughput' -benchtime 1x ./pkg/provisioner
+	$(BENCH) -bench 'ColdStart' -benchtime 100x ./functions/api
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-ApiFunction:
