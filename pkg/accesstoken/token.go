@@ -43,13 +43,14 @@ var (
 // under c, and whose life began at authTime; false if it cannot be issued
 // any more because max TTL has passed. A periodic token lives one period
 // and is renewable without end. Otherwise the token lives TTL (0: until
-// max TTL), never past authTime + max TTL (0: no maximum), and never more
-// than MaxLifetime.
+// max TTL), never past authTime + max TTL (0: no maximum). No version of
+// any token lives more than MaxLifetime: revocation records and the
+// previous signing key are kept that long, and no longer.
 func Lifetime(c *uaconfig.Config, authTime, now time.Time) (time.Time, bool) {
-	if c.AccessTokenPeriod > 0 {
-		return now.Add(time.Duration(c.AccessTokenPeriod) * time.Second), true
-	}
 	exp := now.Add(MaxLifetime)
+	if c.AccessTokenPeriod > 0 {
+		return earliest(exp, now.Add(time.Duration(c.AccessTokenPeriod)*time.Second)), true
+	}
 	if c.AccessTokenTTL > 0 {
 		exp = earliest(exp, now.Add(time.Duration(c.AccessTokenTTL)*time.Second))
 	}
@@ -115,9 +116,8 @@ func (s *Signer) Issue(ctx context.Context, issuer string, g Grant, c *uaconfig.
 	if err != nil {
 		return Issued{}, false, err
 	}
+	// For a periodic token this is the period, unless the period is longer
+	// than MaxLifetime.
 	expiresIn := exp.Unix() - now.Unix()
-	if c.AccessTokenPeriod > 0 {
-		expiresIn = c.AccessTokenPeriod
-	}
 	return Issued{AccessToken: signed, ExpiresIn: expiresIn, AccessTokenMaxTTL: c.AccessTokenMaxTTL}, true, nil
 }

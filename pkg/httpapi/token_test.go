@@ -107,6 +107,9 @@ func TestTokenLifetimes(t *testing.T) {
 		{`{"accessTokenTTL": 0, "accessTokenMaxTTL": 0}`, 7776000, 0, 90 * 24 * time.Hour}, // both 0: 90 days
 		{`{"accessTokenTTL": 3600, "accessTokenMaxTTL": 0}`, 3600, 0, time.Hour},
 		{`{"accessTokenPeriod": 600}`, 600, 2592000, 10 * time.Minute},
+		// A version of a periodic token lives 90 days at most, as every token
+		// does: revocation records and the previous signing key last that long.
+		{`{"accessTokenPeriod": 31536000}`, 7776000, 2592000, 90 * 24 * time.Hour},
 	} {
 		id, client := e.attached(orgA, tc.body)
 		secret, _ := e.newSecret(orgA, id, `{}`)
