@@ -120,3 +120,26 @@ func TestTableActions(t *testing.T) {
 		t.Fatalf("TableActions = %v, %v; want the allowed actions on the table and its indexes only", got, err)
 	}
 }
+
+// The API's org-defaults resource reports the deployment's defaults where
+// an org has set none; the provisioner applies them. Both must read the
+// same ones.
+func TestAPIAndProvisionerShareTheDeploymentDefaults(t *testing.T) {
+	tmpl, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := func(fn string) map[string]any {
+		props, err := tmpl.Resource(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return props["Environment"].(map[string]any)["Variables"].(map[string]any)
+	}
+	api, prov := env("ApiFunction"), env("ProvisionerFunction")
+	for _, name := range []string{"AUTO_ATTACH", "DEFAULT_UA_CONFIG"} {
+		if api[name] == nil || !reflect.DeepEqual(api[name], prov[name]) {
+			t.Errorf("%s: API %v, provisioner %v", name, api[name], prov[name])
+		}
+	}
+}
