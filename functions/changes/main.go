@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 
@@ -16,9 +17,11 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	level, err := envconfig.LogLevel(os.Getenv)
+	log := envconfig.NewLogger(level)
 	bus, source := os.Getenv("EVENT_BUS_NAME"), os.Getenv("CHANGE_EVENT_SOURCE")
-	awsCfg, err := envconfig.LambdaAWS(context.Background())
+	awsCfg, awsErr := envconfig.LambdaAWS(context.Background())
+	err = errors.Join(err, awsErr)
 	if err == nil && (bus == "" || source == "") {
 		err = errAssert("EVENT_BUS_NAME and CHANGE_EVENT_SOURCE are required")
 	}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 
@@ -16,9 +17,10 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stdout, nil))
-	awsCfg, err := envconfig.LambdaAWS(context.Background())
-	if err != nil {
+	level, err := envconfig.LogLevel(os.Getenv)
+	log := envconfig.NewLogger(level)
+	awsCfg, awsErr := envconfig.LambdaAWS(context.Background())
+	if err = errors.Join(err, awsErr); err != nil {
 		log.Error("cold start failed", slog.String("error", err.Error()))
 		os.Exit(1)
 	}

@@ -82,10 +82,9 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.TableName == "" {
 		errs = append(errs, errors.New("TABLE_NAME is required"))
 	}
-	if v := getenv("LOG_LEVEL"); v != "" {
-		if err := c.LogLevel.UnmarshalText([]byte(v)); err != nil {
-			errs = append(errs, fmt.Errorf("LOG_LEVEL: %w", err))
-		}
+	var err error
+	if c.LogLevel, err = LogLevel(getenv); err != nil {
+		errs = append(errs, err)
 	}
 	if v := getenv("MAX_BODY_BYTES"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
@@ -138,8 +137,23 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 // Logger returns the JSON logger every line of uauth goes through.
-func (c Config) Logger() *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: c.LogLevel}))
+func (c Config) Logger() *slog.Logger { return NewLogger(c.LogLevel) }
+
+// NewLogger is the JSON logger at level, for functions that need no more
+// of Config (the changes and key rotation functions).
+func NewLogger(level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+}
+
+// LogLevel reads LOG_LEVEL: info when unset.
+func LogLevel(getenv func(string) string) (slog.Level, error) {
+	var level slog.Level
+	if v := getenv("LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			return slog.LevelInfo, fmt.Errorf("LOG_LEVEL: %w", err)
+		}
+	}
+	return level, nil
 }
 
 // AWS returns the SDK configuration: the function's own in Lambda (see
