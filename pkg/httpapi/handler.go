@@ -61,7 +61,23 @@ type Options struct {
 
 type handler struct {
 	Options
-	mux *http.ServeMux
+	mux routeMux
+}
+
+// routeMux is a ServeMux that records the patterns registered on it, so
+// that a test can hold every route to the API reference (docs/openapi.yaml).
+type routeMux struct {
+	*http.ServeMux
+	patterns []string
+}
+
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	m.patterns = append(m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+func (m *routeMux) HandleFunc(pattern string, fn func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(fn))
 }
 
 // New returns the API handler.
@@ -75,7 +91,7 @@ func New(o Options) http.Handler {
 	if o.ClientIP == nil {
 		o.ClientIP = PeerIP
 	}
-	h := &handler{Options: o, mux: http.NewServeMux()}
+	h := &handler{Options: o, mux: routeMux{ServeMux: http.NewServeMux()}}
 	h.routeConfig()
 	h.routeClientSecrets()
 	h.routeLogin()

@@ -101,6 +101,7 @@ const (
 	revokeTkT = "/api/v1/auth/token/revoke"
 	jwksT     = "/.well-known/jwks.json"
 	discT     = "/.well-known/openid-configuration"
+	orgDefT   = "/api/v1/auth/universal-auth/org-defaults"
 )
 
 func TestOpenAPIDocumentMatchesTheHandler(t *testing.T) {
@@ -340,6 +341,10 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 	// permitted holds exactly the permission the document names for op;
 	// denied holds every other one.
 	permitted := func(op string) string { return token(t, orgA, docPermission(t, doc, op)) }
+	// permittedIn is permitted in org: the org-defaults routes act on the
+	// token's org, so each case that reads or changes them has an org of
+	// its own.
+	permittedIn := func(org, op string) string { return token(t, org, docPermission(t, doc, op)) }
 	denied := func(op string) string {
 		need := docPermission(t, doc, op)
 		var others []caller.Permission
@@ -370,6 +375,14 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 	e.do("POST", revokeTkT, "", `{"accessToken":"`+revoked.token+`"}`).ok()
 	renewable := e.identityToken(`{}`, addrA)
 	dropped := e.identityToken(`{}`, addrA)
+
+	// Orgs whose admin set defaults, and orgs with none (the deployment's).
+	orgDefaultsBody := `{"accessTokenTTL": 3600, "accessTokenMaxTTL": 86400, "accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/8"}], "autoAttach": false}`
+	withDefaults, toClear := uuid.NewString(), uuid.NewString()
+	for _, org := range []string{withDefaults, toClear} {
+		e.do("PUT", orgDefT, token(t, org, caller.OrgAdmin), orgDefaultsBody).ok()
+	}
+	noDefaults, neverSet, toSet, toReset := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 
 	// broken is the same API over a database that fails every call.
 	broken := e.newHandler(dynamostore.New(unavailableDB{}, e.table))
@@ -407,6 +420,9 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		revokeTk = "POST " + revokeTkT
 		jwks     = "GET " + jwksT
 		disc     = "GET " + discT
+		getDef   = "GET " + orgDefT
+		putDef   = "PUT " + orgDefT
+		delDef   = "DELETE " + orgDefT
 	)
 	return []apiCase{
 		// Attach.
@@ -537,6 +553,38 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "token not a string", op: revokeTk, status: 422, method: "POST", target: revokeTkT, body: `{"accessToken": 5}`, schema: schemaRejects},
 		{name: "database down", op: revokeTk, status: 500, method: "POST", target: revokeTkT, body: `{"accessToken": "` + renewable.token + `"}`, handler: broken},
 
+		// Read the organization's defaults.
+		{name: "none set: the deployment's, trailing slash", op: getDef, status: 200, method: "GET", target: orgDefT + "/", token: permittedIn(noDefaults, getDef)},
+		{name: "set by an admin", op: getDef, status: 200, method: "GET", target: orgDefT, token: permittedIn(withDefaults, getDef)},
+		{name: "identity access token", op: getDef, status: 200, method: "GET", target: orgDefT, token: reader.token},
+		{name: "no token", op: getDef, status: 401, method: "GET", target: orgDefT, schema: schemaRejects},
+		{name: "revoked identity access token", op: getDef, status: 401, method: "GET", target: orgDefT, token: revoked.token},
+		{name: "permission denied", op: getDef, status: 403, method: "GET", target: orgDefT, token: denied(getDef)},
+		{name: "invalid token", op: getDef, status: 403, method: "GET", target: orgDefT, token: "not.a.token", schema: schemaUnchecked},
+		{name: "database down", op: getDef, status: 500, method: "GET", target: orgDefT, token: admin, handler: broken},
+
+		// Set the organization's defaults.
+		{name: "every field, and fields it ignores", op: putDef, status: 200, method: "PUT", target: orgDefT, token: permittedIn(toSet, putDef),
+			body: strings.Replace(fullBody, `"identityId": "`+fresh+`"`, `"identityId": 5, "autoAttach": false, "organizationSlug": "acme"`, 1)},
+		{name: "empty body: the deployment's fields", op: putDef, status: 200, method: "PUT", target: orgDefT, token: permittedIn(toReset, putDef)},
+		{name: "hostname as IP", op: putDef, status: 400, method: "PUT", target: orgDefT, token: admin, body: `{"accessTokenTrustedIps": [{"ipAddress": "example.com"}]}`},
+		{name: "max TTL below the deployment's TTL", op: putDef, status: 400, method: "PUT", target: orgDefT, token: admin, body: `{"accessTokenMaxTTL": 3600}`},
+		{name: "no token", op: putDef, status: 401, method: "PUT", target: orgDefT, body: `{}`, schema: schemaRejects},
+		{name: "every identity permission, not org:admin", op: putDef, status: 403, method: "PUT", target: orgDefT, token: denied(putDef), body: `{}`},
+		{name: "identity token from an untrusted address", op: putDef, status: 403, method: "PUT", target: orgDefT, token: fenced.token, body: `{}`},
+		{name: "body too large", op: putDef, status: 413, method: "PUT", target: orgDefT, token: admin, body: tooBig, schema: schemaUnchecked},
+		{name: "autoAttach not a boolean", op: putDef, status: 422, method: "PUT", target: orgDefT, token: admin, body: `{"autoAttach": "false"}`, schema: schemaRejects},
+		{name: "out of range", op: putDef, status: 422, method: "PUT", target: orgDefT, token: admin, body: `{"lockoutCounterResetSeconds": 4}`, schema: schemaRejects},
+		{name: "body not an object", op: putDef, status: 422, method: "PUT", target: orgDefT, token: admin, body: `[]`, schema: schemaRejects},
+		{name: "database down", op: putDef, status: 500, method: "PUT", target: orgDefT, token: admin, body: `{}`, handler: broken},
+
+		// Remove the organization's defaults.
+		{name: "set by an admin", op: delDef, status: 200, method: "DELETE", target: orgDefT, token: permittedIn(toClear, delDef)},
+		{name: "none set, a body ignored", op: delDef, status: 200, method: "DELETE", target: orgDefT, token: permittedIn(neverSet, delDef), body: `[1, 2]`},
+		{name: "no token", op: delDef, status: 401, method: "DELETE", target: orgDefT, schema: schemaRejects},
+		{name: "every identity permission, not org:admin", op: delDef, status: 403, method: "DELETE", target: orgDefT, token: denied(delDef)},
+		{name: "database down", op: delDef, status: 500, method: "DELETE", target: orgDefT, token: admin, handler: broken},
+
 		// The well-known documents.
 		{name: "ok", op: jwks, status: 200, method: "GET", target: jwksT},
 		{name: "panic", op: jwks, status: 500, method: "GET", target: jwksT, handler: panicking},
@@ -554,6 +602,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "method not allowed", op: "DELETE " + revokeTkT, status: 405, method: "DELETE", target: revokeTkT},
 		{name: "method not allowed", op: "POST " + jwksT, status: 405, method: "POST", target: jwksT, body: `{}`},
 		{name: "method not allowed", op: "PATCH " + discT, status: 405, method: "PATCH", target: discT},
+		{name: "method not allowed", op: "POST " + orgDefT, status: 405, method: "POST", target: orgDefT, token: admin, body: `{}`},
 
 		// A path the document does not list.
 		{name: "unknown path", op: "", status: 404, method: "GET", target: "/api/v1/auth/universal-auth/nope", token: admin},
@@ -581,6 +630,101 @@ func TestOpenAPIThrottlingIsDocumented(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOpenAPIDocumentsEveryRoute: every route the handler registers is in
+// the document, so that a new route cannot go undocumented, and so
+// untested by TestOpenAPIDocumentMatchesTheHandler, whose table covers only
+// the document's operations. The handler records each ServeMux pattern it
+// registers (handle, allow and direct registrations alike); each becomes a
+// path template of the document, and a pattern with a method an operation.
+// The other way, each documented operation is routed, and each documented
+// path has its method-less route, the 405.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	doc, _ := loadOpenAPI(t)
+	patterns := httpapi.RoutePatterns(httpapi.New(httpapi.Options{}))
+	if !slices.Contains(patterns, "/") || !slices.Contains(patterns, "GET "+discT) {
+		t.Fatalf("the handler's recorded patterns look incomplete: %q", patterns)
+	}
+	for _, problem := range undocumentedRoutes(doc, patterns) {
+		t.Error(problem)
+	}
+
+	routed := map[string]bool{}
+	for _, pattern := range patterns {
+		method, p, err := docPath(pattern)
+		if err != nil {
+			t.Fatal(err)
+		}
+		routed[strings.TrimSpace(method+" "+p)] = true
+	}
+	documented := doc.Paths.Keys()
+	slices.Sort(documented)
+	for _, p := range documented {
+		if !routed[p] {
+			t.Errorf("documented path %s has no route for the methods it does not serve (allow)", p)
+		}
+		for method := range doc.Paths.Value(p).Operations() {
+			if !routed[method+" "+p] {
+				t.Errorf("documented but not routed: %s %s", method, p)
+			}
+		}
+	}
+
+	// The guard bites: without any one of its paths, the document leaves
+	// that path's routes undocumented.
+	for _, p := range doc.Paths.Keys() {
+		item := doc.Paths.Value(p)
+		doc.Paths.Delete(p)
+		if problems := undocumentedRoutes(doc, patterns); len(problems) == 0 {
+			t.Errorf("a document without %s passes the check", p)
+		}
+		doc.Paths.Set(p, item)
+	}
+}
+
+// undocumentedRoutes returns a problem for each pattern, but the catch-all
+// "/", that is not a path of doc, or whose method is not an operation of it.
+func undocumentedRoutes(doc *openapi3.T, patterns []string) []string {
+	var problems []string
+	for _, pattern := range patterns {
+		if pattern == "/" {
+			continue // every other path: 404 Route not found
+		}
+		method, p, err := docPath(pattern)
+		switch item := doc.Paths.Value(p); {
+		case err != nil:
+			problems = append(problems, err.Error())
+		case item == nil:
+			problems = append(problems, fmt.Sprintf("the handler routes %q, but %s is not a path of the document", pattern, p))
+		case method != "" && item.GetOperation(method) == nil:
+			problems = append(problems, fmt.Sprintf("the handler routes %q, but the document has no %s operation on %s", pattern, method, p))
+		}
+	}
+	return problems
+}
+
+// docPath turns a ServeMux pattern, "[METHOD ]/path/{name}", into its
+// method and the document's path template: {name...} becomes {name}, and
+// {$} goes. A pattern naming a host has no such template.
+func docPath(pattern string) (method, p string, err error) {
+	p = pattern
+	if m, rest, ok := strings.Cut(pattern, " "); ok {
+		method, p = m, strings.TrimLeft(rest, " \t")
+	}
+	if !strings.HasPrefix(p, "/") {
+		return "", "", fmt.Errorf("pattern %q names a host", pattern)
+	}
+	segments := strings.Split(p, "/")
+	for i, seg := range segments {
+		switch {
+		case seg == "{$}":
+			segments[i] = ""
+		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "...}"):
+			segments[i] = strings.TrimSuffix(seg, "...}") + "}"
+		}
+	}
+	return method, strings.Join(segments, "/"), nil
 }
 
 // TestOpenAPICatchesDrift: the document is strict enough to notice an
@@ -617,10 +761,14 @@ func TestOpenAPICatchesDrift(t *testing.T) {
 		{path(id), `"identityId":"` + id + `"`, `"identityId":"` + strings.ToUpper(id) + `"`}, // ids in lower case
 		{path(id), `.123Z"`, `Z"`},                                                            // timestamps with milliseconds
 		{path(id) + "/client-secrets", `"isClientSecretRevoked":false`, `"isClientSecretRevoked":false,"clientSecret":"x"`},
-		{path(uuid.NewString()), `"error":"NotFound"`, `"error":"BadRequest"`}, // the error name of another status
-		{path(uuid.NewString()), `"statusCode":404`, `"statusCode":400`},       // statusCode is the status
-		{path(uuid.NewString()), `"reqId":`, `"requestId":`},                   // the error shape
-		{path("nope"), `"message":[`, `"message":"x","issues":[`},              // a 422's message is its issues
+		{path(uuid.NewString()), `"error":"NotFound"`, `"error":"BadRequest"`},  // the error name of another status
+		{path(uuid.NewString()), `"statusCode":404`, `"statusCode":400`},        // statusCode is the status
+		{path(uuid.NewString()), `"reqId":`, `"requestId":`},                    // the error shape
+		{path("nope"), `"message":[`, `"message":"x","issues":[`},               // a 422's message is its issues
+		{orgDefT, `"autoAttach":true,`, ``},                                     // org defaults: a field missing
+		{orgDefT, `"updatedAt":null`, `"updatedAt":"2036-11-07T05:31:56.123Z"`}, // the deployment's have no updatedAt
+		{orgDefT, `"source":"deployment"`, `"source":"org"`},                    // an org's have one
+		{orgDefT, `"source":"deployment"`, `"source":"default"`},                // source is an enum
 	} {
 		r := e.do("GET", tc.target, admin, "")
 		body := r.rec.Body.String()
