@@ -90,8 +90,8 @@ bench-go:
 	$(BENCH) -bench 'VerifyRS256|RSA2048' ./pkg/accesstoken
 	$(BENCH) -bench 'DecodeSettings' ./pkg/uaconfig
 	$(BENCH) -bench 'AttachCPU' ./pkg/httpapi
-	$(BENCH) -bench 'Operations' -benchtime 500x ./pkg/httpapi
-	$(BENCH) -bench 'AttachThroughput' -benchtime 2000x ./pkg/httpapi
+	$(BENCH) -bench 'Operations' -benchtime 200x ./pkg/httpapi
+	$(BENCH) -bench 'AttachThroughput' -benchtime 1000x ./pkg/httpapi
 	$(BENCH) -bench 'ProvisionerThroughput' -benchtime 1x ./pkg/provisioner
 	$(BENCH) -bench 'ColdStart' -benchtime 100x ./functions/api
 

@@ -243,7 +243,7 @@ func BenchmarkAttachThroughput(b *testing.B) {
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("attach: %d %s", resp.StatusCode, body)
+			return fmt.Errorf("attach: %d %s; the API's log says:\n%s", resp.StatusCode, body, errorLines(e.logs))
 		}
 		return nil
 	}
@@ -311,3 +311,15 @@ func percentile(d []time.Duration, p int) time.Duration {
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// errorLines are the log's error-level lines, to explain a failure.
+func errorLines(l *logBuffer) string {
+	var out []string
+	for _, line := range l.lines() {
+		if line["level"] == "ERROR" {
+			b, _ := json.Marshal(line)
+			out = append(out, string(b))
+		}
+	}
+	return strings.Join(out, "\n")
+}
