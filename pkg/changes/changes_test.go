@@ -31,7 +31,7 @@ const org = "11111111-1111-4111-8111-111111111111"
 // stream as the change publisher does, and expects exactly those five
 // events, in order, with who made each.
 func TestTheStreamCarriesEveryAuthMethodChange(t *testing.T) {
-	table := dynamotest.NewTable(t)
+	table := dynamotest.NewStreamTable(t)
 	cfg, err := envconfig.Load(func(k string) string {
 		return map[string]string{"TABLE_NAME": table, "LOG_LEVEL": "error", "AUTO_ATTACH": "false"}[k]
 	})

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"regexp"
 	"runtime"
 	"sync"
@@ -24,7 +23,6 @@ import (
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/provisioner"
-	"github.com/uauth/uauth/pkg/stack"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -52,7 +50,7 @@ const (
 // Fairness: the two alternate every 1,000 events, in turn going first, so
 // that both see the same machine; only the handler's rounds are on the
 // benchmark's timer. Both write one table, template.yaml's without its
-// stream (see streamlessTable).
+// stream (see dynamotest.NewTable).
 //
 // Nothing here fails on speed; it fails only if an event or a floor write
 // is not applied.
@@ -64,7 +62,7 @@ func BenchmarkProvisionerThroughput(b *testing.B) {
 	// The handler, as app.Provisioner builds it (AUTO_ATTACH on, Infisical's
 	// defaults), logging JSON to nowhere; its client counts, captures and
 	// asks for consumed capacity.
-	table := streamlessTable(b)
+	table := dynamotest.NewTable(b)
 	hc := &dynamotest.Counter{Capacity: true, Capture: true}
 	hdb := dynamotest.Client(b, hc.Option)
 	store := dynamostore.New(hdb, table)
@@ -220,38 +218,6 @@ func BenchmarkProvisionerThroughput(b *testing.B) {
 	b.ReportMetric(floorRU/floorEvents, "floor-RU/event")
 	b.ReportMetric(float64(items)/n, "items/event")
 	b.ReportMetric(float64(mallocs)/n, "handler-allocs/event")
-}
-
-// streamlessTable creates a table as dynamotest.NewTable does, from
-// template.yaml, but without its stream, and deletes it when the benchmark
-// ends. DynamoDB Local slows every write to a stream-enabled table by the
-// stream records of the tables created before it, deleted ones included:
-// after 40,000 writes to one such table, 2,000 items took 32 s to load
-// into a new one, against 0.25 s into a table without a stream. With a
-// stream, the second run of -count 3 had not finished after 15 minutes
-// (the first took 35 s), and another package's benchmarks run earlier in
-// the same DynamoDB Local (make bench) would slow this one likewise. On
-// DynamoDB itself, a stream does not consume the table's write capacity.
-func streamlessTable(b *testing.B) string {
-	b.Helper()
-	name := fmt.Sprintf("uauth-bench-%d-%s", os.Getpid(), uuid.NewString()[:8])
-	in, err := stack.TableInput(name)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in.StreamSpecification = nil
-	ttl, err := stack.TTLAttribute()
-	if err != nil {
-		b.Fatal(err)
-	}
-	db := dynamotest.Client(b)
-	if err := dynamostore.EnsureTable(context.Background(), db, in, ttl); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_, _ = db.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-	})
-	return name
 }
 
 // benchBatches builds n Identity Created events for new identities, spread
