@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -117,11 +118,12 @@ var pkName = map[string]string{"#pk": AttrPK}
 // identity.ErrExists, ErrDeleted for a tombstone, or ErrOrgMismatch if it
 // was recorded in another organization.
 func (s *Store) RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error {
-	it := identityItem(id)
-	if c == nil {
+	items := recordItems(s.tableName(), id, c, actor)
+	if len(items) == 1 {
+		put := items[0].Put
 		_, err := call(s, ctx, s.DB.PutItem, &dynamodb.PutItemInput{
-			TableName: s.tableName(), Item: it,
-			ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName,
+			TableName: put.TableName, Item: put.Item,
+			ConditionExpression: put.ConditionExpression, ExpressionAttributeNames: put.ExpressionAttributeNames,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		})
 		if old, failed := conditionFailed(err); failed {
@@ -132,28 +134,135 @@ func (s *Store) RecordIdentity(ctx context.Context, id identity.Identity, c *uac
 		}
 		return nil
 	}
-	ua := encodeConfig(c, 1)
-	it[attrConfig] = ua
-	it[attrActor] = str(actor)
-	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{
-		TransactItems: []types.TransactWriteItem{
-			{Put: &types.Put{TableName: s.tableName(), Item: it,
-				ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName,
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}},
-			{Put: &types.Put{TableName: s.tableName(), Item: clientItem(id.OrgID, c, ua),
-				ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName}},
-		},
-	})
+	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if err != nil {
 		return fmt.Errorf("dynamostore: record identity: %w", err)
 	}
 	if canceled != nil {
-		if old, failed := canceled.failed(0); failed {
-			return knownIdentity(old, id.OrgID)
+		if err, ok := canceled.recordFailed(0, id.OrgID); ok {
+			return err
 		}
 		return fmt.Errorf("dynamostore: record identity: client id %s is taken", c.ClientID)
 	}
 	return nil
+}
+
+// recordItems are the writes that record a new identity: its item, on the
+// condition that it is new, and with a configuration, login's view of it.
+// The identity's item comes first.
+func recordItems(table *string, id identity.Identity, c *uaconfig.Config, actor string) []types.TransactWriteItem {
+	it := identityItem(id)
+	put := &types.Put{TableName: table, Item: it,
+		ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld}
+	if c == nil {
+		return []types.TransactWriteItem{{Put: put}}
+	}
+	ua := encodeConfig(c, 1)
+	it[attrConfig] = ua
+	it[attrActor] = str(actor)
+	return []types.TransactWriteItem{{Put: put},
+		{Put: &types.Put{TableName: table, Item: clientItem(id.OrgID, c, ua),
+			ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName}}}
+}
+
+// recordFailed explains a cancelled record whose identity item is item i:
+// why the identity is known, if its condition failed.
+func (c canceled) recordFailed(i int, orgID string) (error, bool) {
+	old, failed := c.failed(i)
+	if !failed {
+		return nil, false
+	}
+	return knownIdentity(old, orgID), true
+}
+
+// maxTransactItems is TransactWriteItems' limit on items.
+const maxTransactItems = 100
+
+// RecordIdentities records new identities as RecordIdentity does, ids[i]
+// with configs[i] (nil attaches none), and returns RecordIdentity's answer
+// for each. They go in as few TransactWriteItems as its limit of 100 items
+// allows, rather than one request each, so that a burst of new identities
+// is written at the speed of DynamoDB's batches.
+//
+// A transaction is all or nothing. When it is cancelled because some of the
+// identities are known already (a duplicate delivery), those get their
+// answer from the cancellation, and the others go again together. When it
+// fails otherwise (a throttle that outlasted the SDK's retries, a 5xx),
+// each is recorded on its own, so that one that cannot be written does not
+// hold back the rest.
+func (s *Store) RecordIdentities(ctx context.Context, ids []identity.Identity, configs []*uaconfig.Config, actor string) []error {
+	errs := make([]error, len(ids))
+	// A transaction may touch an item only once: a repeated identity (the
+	// same event twice in one batch) goes on its own, after the first.
+	seen := make(map[string]bool, len(ids))
+	var together, later []int
+	for i, id := range ids {
+		if seen[id.ID] {
+			later = append(later, i)
+			continue
+		}
+		seen[id.ID] = true
+		together = append(together, i)
+	}
+	var alone []int
+	for len(together) > 0 {
+		// Two items for an identity with a configuration, one without.
+		k, n := 0, 0
+		for ; k < len(together); k++ {
+			if configs[together[k]] != nil {
+				n++
+			}
+			if n++; n > maxTransactItems {
+				break
+			}
+		}
+		alone = append(alone, s.recordTogether(ctx, ids, configs, actor, together[:k], errs)...)
+		together = together[k:]
+	}
+	var wg sync.WaitGroup
+	for _, i := range alone {
+		wg.Go(func() { errs[i] = s.RecordIdentity(ctx, ids[i], configs[i], actor) })
+	}
+	wg.Wait()
+	for _, i := range later {
+		errs[i] = s.RecordIdentity(ctx, ids[i], configs[i], actor)
+	}
+	return errs
+}
+
+// recordTogether writes the identities of chunk in one transaction, and
+// again without those found known, until the rest is written. It returns
+// those left to record on their own.
+func (s *Store) recordTogether(ctx context.Context, ids []identity.Identity, configs []*uaconfig.Config, actor string, chunk []int, errs []error) []int {
+	for len(chunk) > 1 {
+		var items []types.TransactWriteItem
+		first := make([]int, len(chunk)) // each identity's first item
+		for k, i := range chunk {
+			first[k] = len(items)
+			items = append(items, recordItems(s.tableName(), ids[i], configs[i], actor)...)
+		}
+		canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err != nil {
+			return chunk
+		}
+		if canceled == nil {
+			return nil
+		}
+		var rest []int
+		for k, i := range chunk {
+			if err, known := canceled.recordFailed(first[k], ids[i].OrgID); known {
+				errs[i] = err
+				continue
+			}
+			rest = append(rest, i)
+		}
+		if len(rest) == len(chunk) { // cancelled for another reason
+			return chunk
+		}
+		chunk = rest
+	}
+	return chunk
 }
 
 // knownIdentity says why an identity could not be recorded.

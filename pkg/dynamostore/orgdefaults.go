@@ -26,10 +26,52 @@ func (s *Store) OrgDefaults(ctx context.Context, orgID string) (*orgdefaults.Def
 	if err != nil {
 		return nil, fmt.Errorf("dynamostore: org defaults: %w", err)
 	}
-	if len(out.Item) == 0 {
+	return decodeOrgDefaults(out.Item)
+}
+
+// maxBatchGetKeys is BatchGetItem's limit on keys.
+const maxBatchGetKeys = 100
+
+// OrgDefaultsBatch implements orgdefaults.Store: the defaults of several
+// orgs in one strongly consistent BatchGetItem (per 100 orgs), asking
+// again for any keys DynamoDB leaves unprocessed.
+func (s *Store) OrgDefaultsBatch(ctx context.Context, orgIDs []string) (map[string]*orgdefaults.Defaults, error) {
+	found := make(map[string]*orgdefaults.Defaults, len(orgIDs))
+	for start := 0; start < len(orgIDs); start += maxBatchGetKeys {
+		keys := make([]map[string]types.AttributeValue, 0, min(len(orgIDs)-start, maxBatchGetKeys))
+		for _, org := range orgIDs[start:min(start+maxBatchGetKeys, len(orgIDs))] {
+			keys = append(keys, orgDefaultsKey(org))
+		}
+		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > 0 {
+				if err := sleep(ctx, backoff(attempt)); err != nil {
+					return nil, fmt.Errorf("dynamostore: org defaults: %w", err)
+				}
+			}
+			out, err := call(s, ctx, s.DB.BatchGetItem, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, fmt.Errorf("dynamostore: org defaults: %w", err)
+			}
+			for _, av := range out.Responses[s.Table] {
+				d, err := decodeOrgDefaults(av)
+				if err != nil {
+					return nil, err
+				}
+				found[(&item{m: av}).str(attrOrgID)] = d
+			}
+			req = out.UnprocessedKeys
+		}
+	}
+	return found, nil
+}
+
+// decodeOrgDefaults decodes an org's defaults item; nil for none.
+func decodeOrgDefaults(av map[string]types.AttributeValue) (*orgdefaults.Defaults, error) {
+	if len(av) == 0 {
 		return nil, nil
 	}
-	it := &item{m: out.Item}
+	it := &item{m: av}
 	d := &orgdefaults.Defaults{AutoAttach: it.bool(attrAutoAttach), Source: orgdefaults.SourceOrg, UpdatedAt: it.time(attrUpdatedAt)}
 	if ua := it.sub(attrConfig); ua != nil {
 		decodeFields(ua, &d.Config)

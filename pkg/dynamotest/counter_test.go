@@ -2,6 +2,7 @@ package dynamotest_test
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,7 +17,8 @@ func s(v string) types.AttributeValue { return &types.AttributeValueMemberS{Valu
 
 // The counter reads DynamoDB Local's consumed capacity as request units:
 // a small item costs 1 WCU to write, 1 RCU to read strongly consistently,
-// and twice that inside a transaction, as AWS bills it.
+// and twice that per started kilobyte inside a transaction, as AWS bills
+// it.
 func TestCounterReportsConsumedCapacity(t *testing.T) {
 	var c dynamotest.Counter
 	c.Capacity, c.Capture = true, true
@@ -42,6 +44,15 @@ func TestCounterReportsConsumedCapacity(t *testing.T) {
 			}})
 			return err
 		}, 0, 4},
+		{"TransactWriteItems of 3 (DynamoDB Local says 2)", func() error {
+			_, err := db.TransactWriteItems(t.Context(), &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+				{Put: &types.Put{TableName: &table, Item: map[string]types.AttributeValue{"pk": s("D"), "sk": s("D")}}},
+				{Put: &types.Put{TableName: &table, Item: map[string]types.AttributeValue{"pk": s("E"), "sk": s("E"), "pad": s(strings.Repeat("x", 1500))}}},
+				{Update: &types.Update{TableName: &table, Key: key, UpdateExpression: aws.String("SET n = :one"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":one": &types.AttributeValueMemberN{Value: "1"}}}},
+			}})
+			return err
+		}, 0, 2 + 4 + 2}, // the 1.5 KB item is two kilobytes
 	}
 	for _, st := range steps {
 		c.Reset()

@@ -140,6 +140,9 @@ func (c *Counter) Option(o *dynamodb.Options) {
 				out, md, err := next.HandleInitialize(ctx, in)
 				if c.Capacity && err == nil {
 					r, w := consumed(op, out.Result)
+					if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
+						r, w = 0, transactionWCU(tx)
+					}
 					c.mu.Lock()
 					c.rcu, c.wcu = c.rcu+r, c.wcu+w
 					c.mu.Unlock()
@@ -214,9 +217,10 @@ func (c *Counter) Reset() {
 
 // Consumed returns the read and write request units that the calls since
 // the last Reset consumed, as DynamoDB on AWS bills them: DynamoDB Local's
-// figures, with the transactions' doubled, because Local reports a
-// transaction's parts at the price of plain writes and reads. A refused
-// conditional write reports none, although DynamoDB bills it.
+// figures, except for TransactWriteItems, which Local reports as a flat 2
+// whatever its size; those are counted from the request (see
+// transactionWCU). A refused conditional write reports none, although
+// DynamoDB bills it.
 func (c *Counter) Consumed() (rcu, wcu float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -282,7 +286,7 @@ func consumed(op string, result any) (rcu, wcu float64) {
 	}
 	read := op == "GetItem" || op == "Query" || op == "BatchGetItem" || op == "TransactGetItems" || op == "Scan"
 	factor := 1.0
-	if op == "TransactWriteItems" || op == "TransactGetItems" {
+	if op == "TransactGetItems" {
 		factor = 2 // "Capacity management for transactions" in DynamoDB's developer guide
 	}
 	for _, cc := range list {
@@ -297,6 +301,68 @@ func consumed(op string, result any) (rcu, wcu float64) {
 		rcu, wcu = rcu+factor*r, wcu+factor*w
 	}
 	return rcu, wcu
+}
+
+// transactionWCU is what AWS bills for a transaction: two write units per
+// part per started kilobyte of its item ("Capacity management for
+// transactions" in DynamoDB's developer guide). A Put's item is in the
+// request; an update's, delete's or condition check's is not, and counts
+// as one kilobyte, which every uauth item is under.
+func transactionWCU(tx *dynamodb.TransactWriteItemsInput) float64 {
+	wcu := 0.0
+	for _, part := range tx.TransactItems {
+		kb := 1
+		if part.Put != nil {
+			kb = max(1, (itemSize(part.Put.Item)+1023)/1024)
+		}
+		wcu += 2 * float64(kb)
+	}
+	return wcu
+}
+
+// itemSize is an item's size by DynamoDB's rules ("Item sizes and
+// formats"): names and values, numbers at about one byte per two digits,
+// three bytes plus one per element for maps and lists.
+func itemSize(m map[string]types.AttributeValue) int {
+	n := 0
+	for name, v := range m {
+		n += len(name) + valueSize(v)
+	}
+	return n
+}
+
+func valueSize(av types.AttributeValue) int {
+	switch v := av.(type) {
+	case *types.AttributeValueMemberS:
+		return len(v.Value)
+	case *types.AttributeValueMemberN:
+		return (len(v.Value)+1)/2 + 1
+	case *types.AttributeValueMemberB:
+		return len(v.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberSS:
+		n := 0
+		for _, s := range v.Value {
+			n += len(s)
+		}
+		return n
+	case *types.AttributeValueMemberNS:
+		n := 0
+		for _, s := range v.Value {
+			n += (len(s)+1)/2 + 1
+		}
+		return n
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range v.Value {
+			n += 1 + valueSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		return 3 + itemSize(v.Value) + len(v.Value)
+	}
+	return 0
 }
 
 func one(cc *types.ConsumedCapacity) []types.ConsumedCapacity {

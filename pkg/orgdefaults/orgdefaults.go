@@ -41,6 +41,9 @@ type Defaults struct {
 type Store interface {
 	// OrgDefaults returns the org's defaults, or nil if none are set.
 	OrgDefaults(ctx context.Context, orgID string) (*Defaults, error)
+	// OrgDefaultsBatch returns the defaults of those of orgIDs that set
+	// some, in as few requests as it can.
+	OrgDefaultsBatch(ctx context.Context, orgIDs []string) (map[string]*Defaults, error)
 	PutOrgDefaults(ctx context.Context, orgID string, d Defaults, actor string) error
 	// DeleteOrgDefaults removes them; deleting none is not an error.
 	DeleteOrgDefaults(ctx context.Context, orgID, actor string) error
@@ -67,6 +70,23 @@ func (s *Service) Get(ctx context.Context, orgID string) (Defaults, error) {
 		return s.Deployment, err
 	}
 	return *d, nil
+}
+
+// GetBatch returns the effective defaults of each of orgIDs, read
+// together: what a batch of events for several orgs needs.
+func (s *Service) GetBatch(ctx context.Context, orgIDs []string) (map[string]Defaults, error) {
+	found, err := s.Store.OrgDefaultsBatch(ctx, orgIDs)
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[string]Defaults, len(orgIDs))
+	for _, org := range orgIDs {
+		all[org] = s.Deployment
+		if d := found[org]; d != nil {
+			all[org] = *d
+		}
+	}
+	return all, nil
 }
 
 // Put replaces the org's defaults with body, as a whole: a field left out

@@ -273,7 +273,7 @@ func writtenItems(b *testing.B, requests []any, records int) []map[string]types.
 	}
 	for _, r := range requests {
 		switch in := r.(type) {
-		case *dynamodb.GetItemInput: // the org's defaults
+		case *dynamodb.GetItemInput, *dynamodb.BatchGetItemInput: // the orgs' defaults
 		case *dynamodb.PutItemInput:
 			add(in.Item)
 		case *dynamodb.TransactWriteItemsInput:

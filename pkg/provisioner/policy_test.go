@@ -205,7 +205,7 @@ type inflightStore struct {
 	now, max atomic.Int32
 }
 
-func (s *inflightStore) RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error {
+func (s *inflightStore) SetPermissions(ctx context.Context, id identity.Identity) error {
 	n := s.now.Add(1)
 	defer s.now.Add(-1)
 	for {
@@ -215,20 +215,25 @@ func (s *inflightStore) RecordIdentity(ctx context.Context, id identity.Identity
 		}
 	}
 	time.Sleep(20 * time.Millisecond) // hold the slot, so that overlap shows
-	return s.Store.RecordIdentity(ctx, id, c, actor)
+	return s.Store.SetPermissions(ctx, id)
 }
 
-// TestRecordsRunConcurrentlyWithinTheBound: a batch is processed
-// concurrently, never more than Concurrency records at once.
-func TestRecordsRunConcurrentlyWithinTheBound(t *testing.T) {
+// TestChangesRunConcurrentlyWithinTheBound: a batch's updates and deletes
+// are processed concurrently, never more than Concurrency at once.
+func TestChangesRunConcurrentlyWithinTheBound(t *testing.T) {
 	e := newEnv(t, true)
+	var creates, updates []string
+	for range 10 {
+		id := uuid.NewString()
+		creates = append(creates, event(provisioner.IdentityCreated, id, org))
+		updates = append(updates, eventWith(provisioner.IdentityUpdated, id, org, map[string]any{"permissions": []string{"org:admin"}}, time.Date(2026, 11, 8, 0, 0, 0, 0, time.UTC)))
+	}
+	if failed := e.deliver(creates...); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
 	s := &inflightStore{Store: e.store}
 	e.h.Store, e.h.Concurrency = s, 4
-	var bodies []string
-	for range 10 {
-		bodies = append(bodies, event(provisioner.IdentityCreated, uuid.NewString(), org))
-	}
-	if failed := e.deliver(bodies...); len(failed) != 0 {
+	if failed := e.deliver(updates...); len(failed) != 0 {
 		t.Fatalf("failed: %v", failed)
 	}
 	if m := s.max.Load(); m < 2 || m > 4 {

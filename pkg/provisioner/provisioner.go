@@ -3,9 +3,10 @@
 // the configuration their org's policy calls for (package orgdefaults),
 // keeps their permissions, and cleans up on delete.
 //
-// Records of a batch are processed concurrently, within a bound. Events for
-// one identity converge in any order and any number of deliveries: each is
-// one conditional write that does nothing when it has nothing to do.
+// A batch's new identities are written together, in one transaction;
+// its updates and deletes concurrently, within a bound. Events for one
+// identity converge in any order and any number of deliveries: each is a
+// conditional write that does nothing when it has nothing to do.
 package provisioner
 
 import (
@@ -13,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,10 +39,11 @@ const (
 
 // Store is what the provisioner needs from storage.
 type Store interface {
-	// RecordIdentity writes a new identity, with c attached unless c is nil,
-	// atomically. A known identity is left as it is, and the error says
-	// why: identity.ErrExists, ErrDeleted, or ErrOrgMismatch.
-	RecordIdentity(ctx context.Context, id identity.Identity, c *uaconfig.Config, actor string) error
+	// RecordIdentities writes new identities, ids[i] with configs[i]
+	// attached unless it is nil, each atomically, and together where it
+	// can. A known identity is left as it is, and its error says why:
+	// identity.ErrExists, ErrDeleted, or ErrOrgMismatch.
+	RecordIdentities(ctx context.Context, ids []identity.Identity, configs []*uaconfig.Config, actor string) []error
 	// SetPermissions replaces a recorded identity's permissions, unless a
 	// version at least as new is already applied (identity.ErrStale). An
 	// identity not recorded yet is identity.ErrNotRecorded.
@@ -69,8 +72,8 @@ const (
 	maxPermissionLength = 128
 )
 
-// DefaultConcurrency bounds the records of a batch in flight at once: a
-// full SQS batch of 10 at once.
+// DefaultConcurrency bounds the updates and deletes of a batch in flight
+// at once: a full SQS batch of 10 at once.
 const DefaultConcurrency = 10
 
 // Handler consumes SQS batches of identity events.
@@ -81,7 +84,8 @@ type Handler struct {
 	TombstoneTTL time.Duration
 	Logger       *slog.Logger
 	Now          func() time.Time
-	// Concurrency bounds the records in flight; 0 means DefaultConcurrency.
+	// Concurrency bounds the updates and deletes in flight; 0 means
+	// DefaultConcurrency. A batch's creates are written together.
 	Concurrency int
 	// Reserve is the time a record needs: one is not started when the
 	// invocation has less left, so that the batch answers before the
@@ -97,43 +101,77 @@ var errPoison = errors.New("poison record")
 // errNoTime is a record not started because the invocation ran short.
 var errNoTime = errors.New("not started: the invocation is about to time out")
 
+// record is one SQS message on its way through a batch.
+type record struct {
+	msg    events.SQSMessage
+	log    *slog.Logger // with the event's fields, once decoded
+	ev     events.EventBridgeEvent
+	detail Detail
+	id     identity.Identity
+	at     time.Time // when the event happened
+	err    error     // why it failed, reported for redelivery
+}
+
 // Handle processes every record and reports the failed ones in
 // BatchItemFailures; the others are deleted from the queue. It never fails
 // the batch as a whole.
+//
+// A batch's Identity Created events cost two requests whatever their
+// number: one BatchGetItem for their orgs' defaults and one
+// TransactWriteItems that records them all (Store.RecordIdentities). Each
+// update and delete is its own request, concurrently within a bound.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	recs := make([]record, len(batch.Records))
+	var creates, changes []*record
+	for i, msg := range batch.Records {
+		r := &recs[i]
+		r.msg = msg
+		r.log = h.Logger.With(slog.String("messageId", msg.MessageId))
+		if !h.hasTime(ctx) {
+			r.err = errNoTime
+			continue
+		}
+		switch r.err = h.decode(r); {
+		case r.err != nil:
+		case r.ev.DetailType == IdentityCreated:
+			creates = append(creates, r)
+		default:
+			changes = append(changes, r)
+		}
+	}
+
 	n := h.Concurrency
 	if n <= 0 {
 		n = DefaultConcurrency
 	}
 	sem := make(chan struct{}, n)
-	defaults := &defaultsCache{svc: h.Defaults, byOrg: map[string]*cached{}}
-	failed := make([]bool, len(batch.Records))
 	var wg sync.WaitGroup
-	for i, rec := range batch.Records {
+	wg.Go(func() { h.create(ctx, creates) })
+	for _, r := range changes {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			log := h.Logger.With(slog.String("messageId", rec.MessageId))
-			err := errNoTime
-			if h.hasTime(ctx) {
-				err = h.process(ctx, &log, rec, defaults)
+			if !h.hasTime(ctx) {
+				r.err = errNoTime
+				return
 			}
-			if err != nil {
-				level, msg := slog.LevelWarn, "record failed, will be retried"
-				if errors.Is(err, errPoison) {
-					level, msg = slog.LevelError, "poison record"
-				}
-				log.Log(ctx, level, msg, slog.String("error", err.Error()))
-				failed[i] = true
-			}
+			r.err = h.change(ctx, r)
 		})
 	}
 	wg.Wait()
+
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
-	for i, rec := range batch.Records {
-		if failed[i] {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: rec.MessageId})
+	for i := range recs {
+		r := &recs[i]
+		if r.err == nil {
+			continue
 		}
+		level, msg := slog.LevelWarn, "record failed, will be retried"
+		if errors.Is(r.err, errPoison) {
+			level, msg = slog.LevelError, "poison record"
+		}
+		r.log.Log(ctx, level, msg, slog.String("error", r.err.Error()))
+		resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.msg.MessageId})
 	}
 	return resp, nil
 }
@@ -143,99 +181,110 @@ func (h *Handler) hasTime(ctx context.Context) bool {
 	return !ok || time.Until(dl) > h.Reserve
 }
 
-// process applies one record. Once the record is decoded, it adds the
-// event's fields to *logp, for its own lines and the caller's.
-func (h *Handler) process(ctx context.Context, logp **slog.Logger, rec events.SQSMessage, defaults *defaultsCache) error {
-	ev, d, err := Decode([]byte(rec.Body))
+// decode reads a record's event, and adds its fields to the record's log.
+func (h *Handler) decode(r *record) error {
+	ev, d, err := Decode([]byte(r.msg.Body))
 	if err != nil {
 		return fmt.Errorf("%w: %w", errPoison, err)
 	}
-	*logp = (*logp).With(slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType),
+	r.ev, r.detail = ev, d
+	r.log = r.log.With(slog.String("eventId", ev.ID), slog.String("detailType", ev.DetailType),
 		slog.String("identityId", d.IdentityID), slog.String("orgId", d.OrgID))
-	log := *logp
 	at := ev.Time.UTC()
 	if at.IsZero() {
 		at = h.now()
 	}
-
-	id := identity.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, Permissions: d.Permissions,
+	r.at = at
+	r.id = identity.Identity{ID: d.IdentityID, OrgID: d.OrgID, Name: d.Name, Permissions: d.Permissions,
 		PermissionsVersion: PermissionsVersion(ev), CreatedAt: at}
-	switch ev.DetailType {
-	case IdentityCreated:
-		org, err := defaults.get(ctx, d.OrgID)
-		if err != nil {
-			return err
+	return nil
+}
+
+// create records the batch's new identities, each with the configuration
+// its org's policy or its own override calls for.
+func (h *Handler) create(ctx context.Context, recs []*record) {
+	if len(recs) == 0 {
+		return
+	}
+	var orgs []string
+	for _, r := range recs {
+		if !slices.Contains(orgs, r.id.OrgID) {
+			orgs = append(orgs, r.id.OrgID)
 		}
-		choice, err := orgdefaults.Choose(org, d.IdentityID, d.UniversalAuth)
+	}
+	defaults, err := h.Defaults.GetBatch(ctx, orgs)
+	if err != nil {
+		for _, r := range recs {
+			r.err = err
+		}
+		return
+	}
+	var (
+		todo    []*record
+		ids     []identity.Identity
+		configs []*uaconfig.Config
+		why     []string
+	)
+	for _, r := range recs {
+		choice, err := orgdefaults.Choose(defaults[r.id.OrgID], r.id.ID, r.detail.UniversalAuth)
 		if err != nil {
-			return fmt.Errorf("%w: detail.universalAuth: %w", errPoison, err)
+			r.err = fmt.Errorf("%w: detail.universalAuth: %w", errPoison, err)
+			continue
 		}
 		var c *uaconfig.Config
 		if choice.Attach {
-			cfg, err := uaconfig.NewConfig(choice.Defaults, d.IdentityID, uaconfig.Settings{}, h.now())
+			cfg, err := uaconfig.NewConfig(choice.Defaults, r.id.ID, uaconfig.Settings{}, h.now())
 			if err != nil {
-				return fmt.Errorf("%w: %s: %w", errPoison, choice.Why, err)
+				r.err = fmt.Errorf("%w: %s: %w", errPoison, choice.Why, err)
+				continue
 			}
 			c = &cfg
 		}
-		switch err := h.Store.RecordIdentity(ctx, id, c, Actor); {
+		todo, ids, configs, why = append(todo, r), append(ids, r.id), append(configs, c), append(why, choice.Why)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	for i, err := range h.Store.RecordIdentities(ctx, ids, configs, Actor) {
+		r := todo[i]
+		switch {
 		case errors.Is(err, identity.ErrExists), errors.Is(err, identity.ErrDeleted):
-			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
+			r.log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
 		case errors.Is(err, identity.ErrOrgMismatch):
-			return fmt.Errorf("%w: %w", errPoison, err)
+			r.err = fmt.Errorf("%w: %w", errPoison, err)
 		case err != nil:
-			return err
+			r.err = err
 		default:
-			log.InfoContext(ctx, "identity recorded", slog.Bool("attached", c != nil), slog.String("configuration", choice.Why))
+			r.log.InfoContext(ctx, "identity recorded", slog.Bool("attached", configs[i] != nil), slog.String("configuration", why[i]))
 		}
+	}
+}
+
+// change applies an Identity Updated or Identity Deleted.
+func (h *Handler) change(ctx context.Context, r *record) error {
+	switch r.ev.DetailType {
 	case IdentityUpdated:
-		switch err := h.Store.SetPermissions(ctx, id); {
+		switch err := h.Store.SetPermissions(ctx, r.id); {
 		case errors.Is(err, identity.ErrStale), errors.Is(err, identity.ErrDeleted):
-			log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
+			r.log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
 		case errors.Is(err, identity.ErrOrgMismatch):
 			return fmt.Errorf("%w: %w", errPoison, err)
 		case err != nil: // ErrNotRecorded: its create is still on its way
 			return err
 		default:
-			log.InfoContext(ctx, "identity permissions set", slog.Int("permissions", len(d.Permissions)))
+			r.log.InfoContext(ctx, "identity permissions set", slog.Int("permissions", len(r.detail.Permissions)))
 		}
 	case IdentityDeleted:
-		err := h.Store.DeleteIdentity(ctx, d.IdentityID, d.OrgID, at, h.now().Add(h.TombstoneTTL), Actor)
+		err := h.Store.DeleteIdentity(ctx, r.id.ID, r.id.OrgID, r.at, h.now().Add(h.TombstoneTTL), Actor)
 		if errors.Is(err, identity.ErrOrgMismatch) {
 			return fmt.Errorf("%w: %w", errPoison, err)
 		}
 		if err != nil {
 			return err
 		}
-		log.InfoContext(ctx, "identity deleted")
+		r.log.InfoContext(ctx, "identity deleted")
 	}
 	return nil
-}
-
-// defaultsCache reads each org's defaults once per batch, however many of
-// its identities the batch creates.
-type defaultsCache struct {
-	svc   *orgdefaults.Service
-	mu    sync.Mutex
-	byOrg map[string]*cached
-}
-
-type cached struct {
-	once sync.Once
-	d    orgdefaults.Defaults
-	err  error
-}
-
-func (c *defaultsCache) get(ctx context.Context, orgID string) (orgdefaults.Defaults, error) {
-	c.mu.Lock()
-	e := c.byOrg[orgID]
-	if e == nil {
-		e = &cached{}
-		c.byOrg[orgID] = e
-	}
-	c.mu.Unlock()
-	e.once.Do(func() { e.d, e.err = c.svc.Get(ctx, orgID) })
-	return e.d, e.err
 }
 
 // Decode parses and validates one SQS body: an EventBridge event of a

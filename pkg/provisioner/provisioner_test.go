@@ -182,8 +182,8 @@ func TestPoisonRecordFailsAloneAndWritesNothing(t *testing.T) {
 		if !reflect.DeepEqual(failed, []string{"m1"}) {
 			t.Errorf("%s: failed = %v, want only the poison record m1", p, failed)
 		}
-		// The good records' writes, and one read of their org's defaults.
-		if calls := e.calls.Calls(); calls["TransactWriteItems"] != 2 || calls["GetItem"] > 1 || len(calls) > 2 {
+		// The good records' one write, and one read of their org's defaults.
+		if calls := e.calls.Calls(); calls["TransactWriteItems"] != 1 || calls["BatchGetItem"] != 1 || len(calls) != 2 {
 			t.Errorf("%s: DynamoDB calls %v, want the good records' only", p, calls)
 		}
 		for _, id := range []string{a, b} {
@@ -263,8 +263,12 @@ func TestStoreFailureIsReportedForRetry(t *testing.T) {
 // failingStore injects an outage: DynamoDB Local cannot be made to throttle.
 type failingStore struct{ provisioner.Store }
 
-func (failingStore) RecordIdentity(context.Context, identity.Identity, *uaconfig.Config, string) error {
-	return errors.New("ProvisionedThroughputExceededException")
+func (failingStore) RecordIdentities(_ context.Context, ids []identity.Identity, _ []*uaconfig.Config, _ string) []error {
+	errs := make([]error, len(ids))
+	for i := range errs {
+		errs[i] = errors.New("ProvisionedThroughputExceededException")
+	}
+	return errs
 }
 
 func TestAutoAttachOffRecordsWithoutAttaching(t *testing.T) {
@@ -327,4 +331,34 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestABatchOfCreatesIsTwoRequests: however many identities a batch
+// creates, across however many orgs, it reads their orgs' defaults in one
+// BatchGetItem and records them all in one TransactWriteItems; each gets
+// its own org's policy.
+func TestABatchOfCreatesIsTwoRequests(t *testing.T) {
+	e := newEnv(t, true)
+	quiet := "33333333-3333-4333-8333-333333333333"
+	e.putOrgDefaults(quiet, `{"autoAttach": false}`)
+	orgs := []string{org, quiet, "44444444-4444-4444-8444-444444444444"}
+	var ids, bodies []string
+	for i := range 10 {
+		id := uuid.NewString()
+		ids = append(ids, id)
+		bodies = append(bodies, event(provisioner.IdentityCreated, id, orgs[i%3]))
+	}
+	e.calls.Reset()
+	if failed := e.deliver(bodies...); len(failed) != 0 {
+		t.Fatalf("failed: %v", failed)
+	}
+	if calls := e.calls.Calls(); calls["BatchGetItem"] != 1 || calls["TransactWriteItems"] != 1 || len(calls) != 2 {
+		t.Errorf("DynamoDB calls %v, want one BatchGetItem and one TransactWriteItems", calls)
+	}
+	for i, id := range ids {
+		_, err := e.store.GetConfig(context.Background(), orgs[i%3], id)
+		if attached := err == nil; attached != (orgs[i%3] != quiet) {
+			t.Errorf("identity %d of org %s: configuration error %v", i, orgs[i%3], err)
+		}
+	}
 }

@@ -1,0 +1,146 @@
+package dynamostore_test
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/uauth/uauth/pkg/dynamostore"
+	"github.com/uauth/uauth/pkg/dynamotest"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/orgdefaults"
+	"github.com/uauth/uauth/pkg/uaconfig"
+)
+
+// TestRecordIdentitiesGivesEachItsOwnAnswer: a batch of new identities is
+// written in one transaction; when some are known, each gets the answer
+// RecordIdentity would give, the others are written in a second, and a
+// repeat within the batch goes on its own and finds the first.
+func TestRecordIdentitiesGivesEachItsOwnAnswer(t *testing.T) {
+	calls := &dynamotest.Counter{}
+	s := dynamostore.New(dynamotest.Client(t, calls.Option), dynamotest.NewTable(t))
+	at := time.Date(2026, 11, 7, 5, 31, 56, 0, time.UTC)
+	known, deleted, foreign := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: known, OrgID: org, CreatedAt: at}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordIdentity(ctx, identity.Identity{ID: foreign, OrgID: otherOrg, CreatedAt: at}, nil, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteIdentity(ctx, deleted, org, at, at.Add(time.Hour), "test"); err != nil {
+		t.Fatal(err)
+	}
+
+	newWith, newWithout, last := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	ids := []string{newWith, newWithout, known, deleted, foreign, newWith, last}
+	attach := []bool{true, false, true, true, true, true, true}
+	want := []error{nil, nil, identity.ErrExists, identity.ErrDeleted, identity.ErrOrgMismatch, identity.ErrExists, nil}
+	var idents []identity.Identity
+	var configs []*uaconfig.Config
+	for i, id := range ids {
+		idents = append(idents, identity.Identity{ID: id, OrgID: org, CreatedAt: at})
+		var c *uaconfig.Config
+		if attach[i] {
+			cfg := newConfig(t, id)
+			c = &cfg
+		}
+		configs = append(configs, c)
+	}
+	calls.Reset()
+	errs := s.RecordIdentities(ctx, idents, configs, "provisioner")
+	for i := range ids {
+		if !errors.Is(errs[i], want[i]) || (want[i] == nil) != (errs[i] == nil) {
+			t.Errorf("identity %d: %v, want %v", i, errs[i], want[i])
+		}
+	}
+	// The batch, cancelled by the three known ones; the rest again; the repeat.
+	if got := calls.Calls(); got["TransactWriteItems"] != 3 || len(got) != 1 {
+		t.Errorf("calls %v, want 3 TransactWriteItems", got)
+	}
+	for _, id := range []string{newWith, last} {
+		c, err := s.GetConfig(ctx, org, id)
+		if err != nil || c.ClientID == "" {
+			t.Errorf("%s: configuration %+v, %v", id, c, err)
+		}
+	}
+	// The first of the repeated pair won: its configuration, not the repeat's.
+	if c, _ := s.GetConfig(ctx, org, newWith); c.ClientID != configs[0].ClientID {
+		t.Errorf("%s has client id %s, want the first event's %s", newWith, c.ClientID, configs[0].ClientID)
+	}
+	if _, err := s.GetConfig(ctx, org, newWithout); err == nil {
+		t.Error("an identity recorded without a configuration has one")
+	}
+	if _, err := s.GetConfig(ctx, org, known); err == nil {
+		t.Error("a known identity got the batch's configuration")
+	}
+}
+
+// TestRecordIdentitiesSplitsAtTheTransactionLimit: 120 identities with
+// configurations are 240 items: three transactions of at most 100 items.
+func TestRecordIdentitiesSplitsAtTheTransactionLimit(t *testing.T) {
+	calls := &dynamotest.Counter{}
+	s := dynamostore.New(dynamotest.Client(t, calls.Option), dynamotest.NewTable(t))
+	var idents []identity.Identity
+	var configs []*uaconfig.Config
+	for range 120 {
+		id := uuid.NewString()
+		c := newConfig(t, id)
+		idents, configs = append(idents, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}), append(configs, &c)
+	}
+	for i, err := range s.RecordIdentities(ctx, idents, configs, "provisioner") {
+		if err != nil {
+			t.Fatalf("identity %d: %v", i, err)
+		}
+	}
+	if got := calls.Calls(); got["TransactWriteItems"] != 3 || len(got) != 1 {
+		t.Errorf("calls %v, want 3 TransactWriteItems", got)
+	}
+	for _, id := range idents {
+		if _, err := s.GetConfig(ctx, org, id.ID); err != nil {
+			t.Fatalf("%s: %v", id.ID, err)
+		}
+	}
+}
+
+// TestOrgDefaultsBatchReadsSeveralOrgsAtOnce: one BatchGetItem returns the
+// defaults of the orgs that set some, and nothing for the others.
+func TestOrgDefaultsBatchReadsSeveralOrgsAtOnce(t *testing.T) {
+	calls := &dynamotest.Counter{}
+	s := dynamostore.New(dynamotest.Client(t, calls.Option), dynamotest.NewTable(t))
+	a, b, none := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	ca := uaconfig.InfisicalDefaults()
+	ca.AccessTokenTTL = 60
+	cb := uaconfig.InfisicalDefaults()
+	cb.AccessTokenTTL = 120
+	updated := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	if err := s.PutOrgDefaults(ctx, a, orgdefaults.Defaults{Config: ca, AutoAttach: true, UpdatedAt: updated}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutOrgDefaults(ctx, b, orgdefaults.Defaults{Config: cb, AutoAttach: false, UpdatedAt: updated}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	calls.Reset()
+	got, err := s.OrgDefaultsBatch(ctx, []string{a, b, none})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls.Total() != 1 {
+		t.Errorf("%d calls, want one BatchGetItem", calls.Total())
+	}
+	if len(got) != 2 || got[a] == nil || got[b] == nil || got[none] != nil {
+		t.Fatalf("got %v, want a and b only", got)
+	}
+	if got[a].Config.AccessTokenTTL != 60 || !got[a].AutoAttach || got[b].Config.AccessTokenTTL != 120 || got[b].AutoAttach ||
+		got[a].Source != orgdefaults.SourceOrg || !got[a].UpdatedAt.Equal(updated) {
+		t.Errorf("a = %+v, b = %+v", *got[a], *got[b])
+	}
+	for _, org := range []string{a, b} {
+		one, err := s.OrgDefaults(ctx, org)
+		if err != nil || !reflect.DeepEqual(one, got[org]) {
+			t.Errorf("%s: OrgDefaults %+v, %v; OrgDefaultsBatch %+v", org, one, err, got[org])
+		}
+	}
+}
