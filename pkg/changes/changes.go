@@ -88,7 +88,10 @@ func FromRecord(rec events.DynamoDBEventRecord) (Change, bool) {
 		case before == nil && after != nil:
 			c.Change, c.At = Added, firstOf(after.str("createdAt"), streamTime)
 		case before != nil && after == nil:
-			c.Change, c.At = Removed, firstOf(newIm.str("deletedAt"), streamTime)
+			// A tombstone says when the identity was deleted; a revoke,
+			// when the configuration was removed. The stream's own time
+			// is a fallback: DynamoDB Local rounds it to the minute.
+			c.Change, c.At = Removed, firstOf(newIm.str("deletedAt"), newIm.str("removedAt"), streamTime)
 			if rec.EventName == "REMOVE" { // not a write of ours: TTL removed it
 				c.Actor = "expiry"
 			}
@@ -97,6 +100,7 @@ func FromRecord(rec events.DynamoDBEventRecord) (Change, bool) {
 		default:
 			return Change{}, false
 		}
+		c.At = normalTime(c.At)
 		return c, true
 	case strings.HasPrefix(sk, "SECRET#"):
 		c := Change{IdentityID: firstOf(newIm.str("identityId"), oldIm.str("identityId")), OrgID: firstOf(newIm.str("orgId"), oldIm.str("orgId")),
@@ -109,9 +113,24 @@ func FromRecord(rec events.DynamoDBEventRecord) (Change, bool) {
 		default:
 			return Change{}, false
 		}
+		c.At = normalTime(c.At)
 		return c, true
 	}
 	return Change{}, false
+}
+
+// TimeFormat is the format of a change's "at": UTC, in milliseconds.
+const TimeFormat = "2006-01-02T15:04:05.000Z07:00"
+
+// normalTime writes an item's RFC 3339 time (stored with as many
+// fractional digits as it has) as TimeFormat; one it cannot read stays as
+// it is.
+func normalTime(s string) string {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return s
+	}
+	return t.UTC().Format(TimeFormat)
 }
 
 func firstOf(s ...string) string {

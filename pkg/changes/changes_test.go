@@ -63,12 +63,14 @@ func TestTheStreamCarriesEveryAuthMethodChange(t *testing.T) {
 		_ = json.Unmarshal(rec.Body.Bytes(), &m)
 		return m
 	}
+	start := time.Now().Truncate(time.Millisecond)
 	do("POST", "", `{}`)
 	do("PATCH", "", `{"accessTokenTTL": 60}`)
 	secret := do("POST", "/client-secrets", `{}`)["clientSecretData"].(map[string]any)["id"].(string)
 	do("POST", "/client-secrets/"+secret+"/revoke", ``)
 	do("POST", "/client-secrets/"+secret+"/revoke", ``) // again: no second event
 	do("DELETE", "", ``)
+	end := time.Now()
 
 	var mu sync.Mutex
 	var got []changes.Change
@@ -95,8 +97,12 @@ func TestTheStreamCarriesEveryAuthMethodChange(t *testing.T) {
 		if c.IdentityID != id || c.OrgID != org || c.AuthMethod != "universal-auth" || c.At == "" {
 			t.Errorf("change %+v", c)
 		}
-		if _, err := time.Parse(time.RFC3339, c.At); err != nil {
-			t.Errorf("at %q: %v", c.At, err)
+		// The time of the change itself, in milliseconds, never the
+		// stream's approximate time.
+		at, err := time.Parse(changes.TimeFormat, c.At)
+		if err != nil || at.Before(start) || at.After(end) {
+			t.Errorf("%s at %q (%v), want a time in milliseconds between %s and %s", c.Change, c.At, err,
+				start.UTC().Format(changes.TimeFormat), end.UTC().Format(changes.TimeFormat))
 		}
 	}
 	want := []string{"added by alice", "updated by alice", "credential-added by alice", "credential-revoked by alice", "removed by alice"}

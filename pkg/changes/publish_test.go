@@ -97,7 +97,7 @@ func TestPublisherReportsFromTheFirstFailure(t *testing.T) {
 	if err := json.Unmarshal([]byte(e["Detail"].(string)), &detail); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"identityId": "id", "orgId": "org", "authMethod": "universal-auth", "change": "credential-added", "actor": "alice", "at": "2036-11-07T05:31:56Z"}
+	want := map[string]any{"identityId": "id", "orgId": "org", "authMethod": "universal-auth", "change": "credential-added", "actor": "alice", "at": "2036-11-07T05:31:56.000Z"}
 	if !reflect.DeepEqual(detail, want) {
 		t.Fatalf("detail = %v\nwant %v", detail, want)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,13 +23,14 @@ const (
 	// condition that nobody wrote it since it was read.
 	updateUpdate = "SET #ua = :ua, #actor = :actor"
 	updateCond   = liveIn + " AND #ua.#rev = :rev"
-	revokeUpdate = "REMOVE #ua SET #actor = :actor"
+	revokeUpdate = "REMOVE #ua SET #actor = :actor, #removedAt = :now"
 	revokeCond   = liveIn + " AND attribute_exists(#ua)"
 )
 
 var (
 	configNames   = withNames(liveInNames, "#ua", attrConfig, "#actor", attrActor)
 	revisionNames = withNames(configNames, "#rev", cfgRevision)
+	revokeNames   = withNames(configNames, "#removedAt", attrRemovedAt)
 )
 
 // maxUpdateAttempts bounds an update's read-modify-write loop under
@@ -137,12 +139,12 @@ func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, chan
 
 // DeleteConfig implements uaconfig.Store. One UpdateItem removes the
 // configuration; its secrets and tokens die with it (see keys.go).
-func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID, actor string) (uaconfig.Config, error) {
+func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID string, at time.Time, actor string) (uaconfig.Config, error) {
 	out, err := call(s, ctx, s.DB.UpdateItem, &dynamodb.UpdateItemInput{
 		TableName: s.tableName(), Key: identityKey(identityID),
 		UpdateExpression: aws.String(revokeUpdate), ConditionExpression: aws.String(revokeCond),
-		ExpressionAttributeNames:            configNames,
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":actor": str(actor), ":org": str(orgID)},
+		ExpressionAttributeNames:            revokeNames,
+		ExpressionAttributeValues:           map[string]types.AttributeValue{":actor": str(actor), ":now": timestamp(at), ":org": str(orgID)},
 		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})

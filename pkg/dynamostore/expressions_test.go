@@ -171,11 +171,12 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		},
 		{
 			name: "revoke",
-			send: func(s *dynamostore.Store) error { _, err := s.DeleteConfig(ctx, org, configuredID, "test"); return err },
+			send: func(s *dynamostore.Store) error { _, err := s.DeleteConfig(ctx, org, configuredID, time.Now(), "test"); return err },
 			builder: func(v sent) expression.Builder {
 				return expression.NewBuilder().
 					WithCondition(expression.And(liveIn(v), expression.Name("ua").AttributeExists())).
-					WithUpdate(expression.Remove(expression.Name("ua")).Set(expression.Name("actor"), v.of(":actor")))
+					WithUpdate(expression.Remove(expression.Name("ua")).Set(expression.Name("actor"), v.of(":actor")).
+						Set(expression.Name("removedAt"), v.of(":now")))
 			},
 			cases: []exprCase{
 				{"configured", configured, holds},

@@ -24,7 +24,8 @@ const (
 	attrPermsVersion = "permissionsVersion" // orders Identity Updated events
 	attrDeleted      = "deleted"
 	attrDeletedAt    = "deletedAt"
-	attrActor        = "actor" // who made the last change to "ua", for the change stream
+	attrActor        = "actor"     // who made the last change to "ua", for the change stream
+	attrRemovedAt    = "removedAt" // when "ua" was last removed, for the change stream
 )
 
 // The condition every API operation on an identity starts from: it exists,

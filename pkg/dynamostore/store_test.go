@@ -119,7 +119,7 @@ func TestTombstone(t *testing.T) {
 		"attach": func() error { return s.CreateConfig(ctx, org, newConfig(t, id), "test") },
 		"get":    func() error { _, err := s.GetConfig(ctx, org, id); return err },
 		"update": func() error { _, err := s.UpdateConfig(ctx, org, id, unchanged, "test"); return err },
-		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id, "test"); return err },
+		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id, time.Now(), "test"); return err },
 	} {
 		if err := op(); !errors.Is(err, identity.ErrNotFound) {
 			t.Errorf("%s on a tombstone: %v, want ErrIdentityNotFound", name, err)

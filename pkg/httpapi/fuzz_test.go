@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/httpapi"
@@ -29,7 +30,7 @@ func (absentStore) GetConfig(context.Context, string, string) (uaconfig.Config, 
 func (absentStore) UpdateConfig(context.Context, string, string, func(uaconfig.Config) (uaconfig.Config, error), string) (uaconfig.Config, error) {
 	return uaconfig.Config{}, identity.ErrNotFound
 }
-func (absentStore) DeleteConfig(context.Context, string, string, string) (uaconfig.Config, error) {
+func (absentStore) DeleteConfig(context.Context, string, string, time.Time, string) (uaconfig.Config, error) {
 	return uaconfig.Config{}, identity.ErrNotFound
 }
 

@@ -22,9 +22,10 @@ type Store interface {
 	// is no configuration.
 	UpdateConfig(ctx context.Context, orgID, identityID string, change func(Config) (Config, error), actor string) (Config, error)
 	// DeleteConfig removes the configuration, and with it every client
-	// secret and access token issued under it, in one write; it returns
-	// what was removed. ErrNotConfigured if there is none.
-	DeleteConfig(ctx context.Context, orgID, identityID, actor string) (Config, error)
+	// secret and access token issued under it, in one write, noting when
+	// (at) and by whom; it returns what was removed. ErrNotConfigured if
+	// there is none.
+	DeleteConfig(ctx context.Context, orgID, identityID string, at time.Time, actor string) (Config, error)
 }
 
 // Service applies the Universal Auth rules on top of a Store.
@@ -80,7 +81,7 @@ func (svc *Service) Update(ctx context.Context, orgID, identityID string, s Sett
 
 // Revoke removes an identity's configuration and returns it.
 func (svc *Service) Revoke(ctx context.Context, orgID, identityID, actor string) (Config, error) {
-	return svc.Store.DeleteConfig(ctx, orgID, identityID, actor)
+	return svc.Store.DeleteConfig(ctx, orgID, identityID, svc.now(), actor)
 }
 
 func (svc *Service) now() time.Time {
