@@ -171,7 +171,10 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		},
 		{
 			name: "revoke",
-			send: func(s *dynamostore.Store) error { _, err := s.DeleteConfig(ctx, org, configuredID, time.Now(), "test"); return err },
+			send: func(s *dynamostore.Store) error {
+				_, err := s.DeleteConfig(ctx, org, configuredID, time.Now(), "test")
+				return err
+			},
 			builder: func(v sent) expression.Builder {
 				return expression.NewBuilder().
 					WithCondition(expression.And(liveIn(v), expression.Name("ua").AttributeExists())).
