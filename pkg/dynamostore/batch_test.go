@@ -1,11 +1,14 @@
 package dynamostore_test
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/dynamostore"
@@ -141,6 +144,54 @@ func TestOrgDefaultsBatchReadsSeveralOrgsAtOnce(t *testing.T) {
 		one, err := s.OrgDefaults(ctx, org)
 		if err != nil || !reflect.DeepEqual(one, got[org]) {
 			t.Errorf("%s: OrgDefaults %+v, %v; OrgDefaultsBatch %+v", org, one, err, got[org])
+		}
+	}
+}
+
+// failingFor fails every transaction that would write one chosen identity,
+// as a lasting 5xx would.
+type failingFor struct {
+	*dynamodb.Client
+	victim string
+}
+
+func (f failingFor) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	for _, part := range in.TransactItems {
+		if part.Put == nil {
+			continue
+		}
+		if id, ok := part.Put.Item["identityId"].(*types.AttributeValueMemberS); ok && id.Value == f.victim {
+			return nil, errors.New("injected: InternalServerError")
+		}
+	}
+	return f.Client.TransactWriteItems(ctx, in, opts...)
+}
+
+// TestRecordIdentitiesIsolatesAFailure: when the batch's transaction
+// fails for one identity, the others are written on their own, and only
+// that one reports the failure.
+func TestRecordIdentitiesIsolatesAFailure(t *testing.T) {
+	db := dynamotest.Client(t)
+	victim := uuid.NewString()
+	s := dynamostore.New(failingFor{Client: db, victim: victim}, dynamotest.NewTable(t))
+	ids := []string{uuid.NewString(), victim, uuid.NewString()}
+	var idents []identity.Identity
+	var configs []*uaconfig.Config
+	for _, id := range ids {
+		c := newConfig(t, id)
+		idents, configs = append(idents, identity.Identity{ID: id, OrgID: org, CreatedAt: time.Now()}), append(configs, &c)
+	}
+	errs := s.RecordIdentities(ctx, idents, configs, "provisioner")
+	for i, id := range ids {
+		_, getErr := s.GetConfig(ctx, org, id)
+		if id == victim {
+			if errs[i] == nil || getErr == nil {
+				t.Errorf("the failing identity: %v, and its configuration reads %v", errs[i], getErr)
+			}
+			continue
+		}
+		if errs[i] != nil || getErr != nil {
+			t.Errorf("identity %d was held back by another's failure: %v, %v", i, errs[i], getErr)
 		}
 	}
 }
