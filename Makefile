@@ -72,7 +72,7 @@ FUZZ_TARGETS := FuzzDecodeSettings:./pkg/uaconfig FuzzDecodersAgree:./pkg/uaconf
                 FuzzNetsAgreeWithAllows:./pkg/uaconfig FuzzVerify:./pkg/caller FuzzDecode:./pkg/provisioner \
                 FuzzHandler:./pkg/httpapi
 
-fuzz: $(LOCAL) ## fuzz the decoders, the IP parser, token verification and the handler, FUZZTIME (5s) each
+fuzz: deps $(LOCAL) ## fuzz the decoders, the IP parser, token verification and the handler, FUZZTIME (5s) each
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory fuzz-targets
 
 fuzz-targets:
