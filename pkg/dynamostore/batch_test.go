@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,9 +127,9 @@ func TestOrgDefaultsBatchReadsSeveralOrgsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls.Reset()
-	got, err := s.OrgDefaultsBatch(ctx, []string{a, b, none})
-	if err != nil {
-		t.Fatal(err)
+	got, bad, err := s.OrgDefaultsBatch(ctx, []string{a, b, none, a}) // a twice: one key
+	if err != nil || len(bad) != 0 {
+		t.Fatal(bad, err)
 	}
 	if calls.Total() != 1 {
 		t.Errorf("%d calls, want one BatchGetItem", calls.Total())
@@ -193,5 +194,86 @@ func TestRecordIdentitiesIsolatesAFailure(t *testing.T) {
 		if errs[i] != nil || getErr != nil {
 			t.Errorf("identity %d was held back by another's failure: %v, %v", i, errs[i], getErr)
 		}
+	}
+}
+
+// withheld leaves the first key of every BatchGetItem unprocessed, times
+// times, as DynamoDB does under load.
+type withheld struct {
+	*dynamodb.Client
+	times int
+}
+
+func (w *withheld) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	if w.times == 0 {
+		return w.Client.BatchGetItem(ctx, in, opts...)
+	}
+	w.times--
+	held := map[string]types.KeysAndAttributes{}
+	rest := map[string]types.KeysAndAttributes{}
+	for table, ka := range in.RequestItems {
+		h, r := ka, ka
+		h.Keys, r.Keys = ka.Keys[:1], ka.Keys[1:]
+		held[table] = h
+		if len(r.Keys) > 0 {
+			rest[table] = r
+		}
+	}
+	out := &dynamodb.BatchGetItemOutput{Responses: map[string][]map[string]types.AttributeValue{}}
+	if len(rest) > 0 {
+		var err error
+		if out, err = w.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: rest}, opts...); err != nil {
+			return nil, err
+		}
+	}
+	out.UnprocessedKeys = held
+	return out, nil
+}
+
+// TestOrgDefaultsBatchAsksAgainForUnprocessedKeys: keys DynamoDB leaves
+// unprocessed are asked for again; keys it keeps withholding end in an
+// error after a bounded number of tries, not a loop until the deadline.
+func TestOrgDefaultsBatchAsksAgainForUnprocessedKeys(t *testing.T) {
+	db, table := dynamotest.Client(t), dynamotest.NewTable(t)
+	orgs := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	for _, org := range orgs {
+		if err := dynamostore.New(db, table).PutOrgDefaults(ctx, org, orgdefaults.Defaults{Config: uaconfig.InfisicalDefaults(), AutoAttach: true}, "admin"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := &withheld{Client: db, times: 2}
+	got, _, err := dynamostore.New(w, table).OrgDefaultsBatch(ctx, orgs)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("got %d orgs' defaults, %v; want all 3", len(got), err)
+	}
+	w.times = 1000
+	start := time.Now()
+	if _, _, err := dynamostore.New(w, table).OrgDefaultsBatch(ctx, orgs); err == nil || !strings.Contains(err.Error(), "unprocessed") {
+		t.Fatalf("err = %v, want keys still unprocessed", err)
+	}
+	if w.times < 1000-20 || time.Since(start) > 10*time.Second {
+		t.Fatalf("%d tries in %v: not bounded", 1000-w.times, time.Since(start))
+	}
+}
+
+// TestOrgDefaultsBatchIsolatesAnUnreadableOrg: an org whose item cannot be
+// decoded is reported on its own; the others' defaults are still read.
+func TestOrgDefaultsBatchIsolatesAnUnreadableOrg(t *testing.T) {
+	db, table := dynamotest.Client(t), dynamotest.NewTable(t)
+	s := dynamostore.New(db, table)
+	good, broken := uuid.NewString(), uuid.NewString()
+	if err := s.PutOrgDefaults(ctx, good, orgdefaults.Defaults{Config: uaconfig.InfisicalDefaults(), AutoAttach: true}, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &table, Item: map[string]types.AttributeValue{
+		dynamostore.AttrPK: &types.AttributeValueMemberS{Value: "ORG#" + broken}, dynamostore.AttrSK: &types.AttributeValueMemberS{Value: "DEFAULTS"},
+		"orgId": &types.AttributeValueMemberS{Value: broken}, "ua": &types.AttributeValueMemberS{Value: "not a map"},
+		"autoAttach": &types.AttributeValueMemberS{Value: "yes"},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	got, bad, err := s.OrgDefaultsBatch(ctx, []string{good, broken})
+	if err != nil || got[good] == nil || bad[broken] == nil || got[broken] != nil {
+		t.Fatalf("got %v, bad %v, %v; want good read and broken reported", got, bad, err)
 	}
 }

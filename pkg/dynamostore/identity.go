@@ -143,7 +143,10 @@ func (s *Store) RecordIdentity(ctx context.Context, id identity.Identity, c *uac
 		if err, ok := canceled.recordFailed(0, id.OrgID); ok {
 			return err
 		}
-		return fmt.Errorf("dynamostore: record identity: client id %s is taken", c.ClientID)
+		if _, ok := canceled.failed(1); ok {
+			return fmt.Errorf("dynamostore: record identity: client id %s is taken", c.ClientID)
+		}
+		return fmt.Errorf("dynamostore: record identity: transaction cancelled (%v)", canceled.codes())
 	}
 	return nil
 }
@@ -179,6 +182,10 @@ func (c canceled) recordFailed(i int, orgID string) (error, bool) {
 
 // maxTransactItems is TransactWriteItems' limit on items.
 const maxTransactItems = 100
+
+// maxAlone bounds the identities RecordIdentities writes at once on their
+// own, when a transaction of them failed.
+const maxAlone = 10
 
 // RecordIdentities records new identities as RecordIdentity does, ids[i]
 // with configs[i] (nil attaches none), and returns RecordIdentity's answer
@@ -221,9 +228,16 @@ func (s *Store) RecordIdentities(ctx context.Context, ids []identity.Identity, c
 		alone = append(alone, s.recordTogether(ctx, ids, configs, actor, together[:k], errs)...)
 		together = together[k:]
 	}
+	// One at a time would be slow; all at once, after a transaction that
+	// just failed, would pile onto whatever made it fail.
+	sem := make(chan struct{}, maxAlone)
 	var wg sync.WaitGroup
 	for _, i := range alone {
-		wg.Go(func() { errs[i] = s.RecordIdentity(ctx, ids[i], configs[i], actor) })
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			errs[i] = s.RecordIdentity(ctx, ids[i], configs[i], actor)
+		})
 	}
 	wg.Wait()
 	for _, i := range later {

@@ -3,6 +3,8 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -34,9 +36,12 @@ const maxBatchGetKeys = 100
 
 // OrgDefaultsBatch implements orgdefaults.Store: the defaults of several
 // orgs in one strongly consistent BatchGetItem (per 100 orgs), asking
-// again for any keys DynamoDB leaves unprocessed.
-func (s *Store) OrgDefaultsBatch(ctx context.Context, orgIDs []string) (map[string]*orgdefaults.Defaults, error) {
-	found := make(map[string]*orgdefaults.Defaults, len(orgIDs))
+// again, a bounded number of times, for keys DynamoDB leaves unprocessed.
+// An org whose item cannot be decoded is in bad, so that only its own
+// identities fail.
+func (s *Store) OrgDefaultsBatch(ctx context.Context, orgIDs []string) (found map[string]*orgdefaults.Defaults, bad map[string]error, err error) {
+	orgIDs = slices.Compact(slices.Sorted(slices.Values(orgIDs))) // a key may appear once per request
+	found, bad = make(map[string]*orgdefaults.Defaults, len(orgIDs)), map[string]error{}
 	for start := 0; start < len(orgIDs); start += maxBatchGetKeys {
 		keys := make([]map[string]types.AttributeValue, 0, min(len(orgIDs)-start, maxBatchGetKeys))
 		for _, org := range orgIDs[start:min(start+maxBatchGetKeys, len(orgIDs))] {
@@ -44,26 +49,32 @@ func (s *Store) OrgDefaultsBatch(ctx context.Context, orgIDs []string) (map[stri
 		}
 		req := map[string]types.KeysAndAttributes{s.Table: {Keys: keys, ConsistentRead: aws.Bool(true)}}
 		for attempt := 0; len(req) > 0; attempt++ {
+			if attempt > maxConflictRetries {
+				return nil, nil, fmt.Errorf("dynamostore: org defaults: %d keys still unprocessed after %d attempts", len(req[s.Table].Keys), attempt)
+			}
 			if attempt > 0 {
 				if err := sleep(ctx, backoff(attempt)); err != nil {
-					return nil, fmt.Errorf("dynamostore: org defaults: %w", err)
+					return nil, nil, fmt.Errorf("dynamostore: org defaults: %w", err)
 				}
 			}
 			out, err := call(s, ctx, s.DB.BatchGetItem, &dynamodb.BatchGetItemInput{RequestItems: req})
 			if err != nil {
-				return nil, fmt.Errorf("dynamostore: org defaults: %w", err)
+				return nil, nil, fmt.Errorf("dynamostore: org defaults: %w", err)
 			}
 			for _, av := range out.Responses[s.Table] {
-				d, err := decodeOrgDefaults(av)
-				if err != nil {
-					return nil, err
+				// The org is the one its key names, whatever else the
+				// item holds.
+				org, _ := strings.CutPrefix((&item{m: av}).str(AttrPK), orgPrefix)
+				if d, err := decodeOrgDefaults(av); err != nil {
+					bad[org] = err
+				} else {
+					found[org] = d
 				}
-				found[(&item{m: av}).str(attrOrgID)] = d
 			}
 			req = out.UnprocessedKeys
 		}
 	}
-	return found, nil
+	return found, bad, nil
 }
 
 // decodeOrgDefaults decodes an org's defaults item; nil for none.

@@ -81,24 +81,37 @@ func (c canceled) failed(i int) (map[string]types.AttributeValue, bool) {
 	return c.reasons[i].Item, true
 }
 
-// transactionConflict: another transaction or write touched one of the
-// items at the same moment; trying again is right.
-func (c canceled) conflict() bool {
+// transient reports a cancellation that trying again can cure: another
+// transaction or write touched one of the items at the same moment, or
+// DynamoDB throttled one of them (on AWS a throttled transaction is
+// cancelled, not refused with a throttling error the SDK would retry).
+func (c canceled) transient() bool {
 	for _, r := range c.reasons {
-		if aws.ToString(r.Code) == "TransactionConflict" {
+		switch aws.ToString(r.Code) {
+		case "TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded":
 			return true
 		}
 	}
 	return false
 }
 
-// maxConflictRetries bounds how often a transaction is tried again after a
-// conflict; the SDK's own retries do not cover cancellations.
+// codes lists the reasons' codes, for an error message.
+func (c canceled) codes() []string {
+	out := make([]string, len(c.reasons))
+	for i, r := range c.reasons {
+		out[i] = aws.ToString(r.Code)
+	}
+	return out
+}
+
+// maxConflictRetries bounds how often a transaction (or a batch read with
+// unprocessed keys) is tried again; the SDK's own retries do not cover
+// cancellations.
 const maxConflictRetries = 8
 
 // transact runs a TransactWriteItems, trying again (with jittered backoff)
-// when it is cancelled by a conflict. A cancellation for a failed condition
-// is returned as canceled, with the reasons.
+// when it is cancelled by a conflict or a throttle. A cancellation for a
+// failed condition is returned as canceled, with the reasons.
 func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInput) (*canceled, error) {
 	for attempt := 0; ; attempt++ {
 		_, err := call(s, ctx, s.DB.TransactWriteItems, in)
@@ -110,9 +123,9 @@ func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 			return nil, nil
 		}
 		c := &canceled{reasons: tce.CancellationReasons}
-		if !c.conflict() || attempt >= maxConflictRetries {
-			if c.conflict() {
-				return nil, fmt.Errorf("dynamostore: transaction kept conflicting: %w", err)
+		if !c.transient() || attempt >= maxConflictRetries {
+			if c.transient() {
+				return nil, fmt.Errorf("dynamostore: transaction kept being cancelled (%v): %w", c.codes(), err)
 			}
 			return c, nil
 		}

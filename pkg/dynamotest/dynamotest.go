@@ -306,8 +306,11 @@ func consumed(op string, result any) (rcu, wcu float64) {
 // transactionWCU is what AWS bills for a transaction: two write units per
 // part per started kilobyte of its item ("Capacity management for
 // transactions" in DynamoDB's developer guide). A Put's item is in the
-// request; an update's, delete's or condition check's is not, and counts
-// as one kilobyte, which every uauth item is under.
+// request (a Put that replaces a larger item is billed by that one, which
+// this does not see); an update's, delete's or condition check's is not,
+// and counts as one kilobyte, which uauth's items are under unless an
+// identity carries long permission lists. A cancelled transaction counts
+// nothing, although DynamoDB bills it.
 func transactionWCU(tx *dynamodb.TransactWriteItemsInput) float64 {
 	wcu := 0.0
 	for _, part := range tx.TransactItems {

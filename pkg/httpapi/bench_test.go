@@ -288,7 +288,7 @@ func BenchmarkAttachThroughput(b *testing.B) {
 	b.ReportMetric(rate(2)/rate(1), "control/bare")
 
 	// Every attach landed: a throughput that skipped work would not count.
-	for _, id := range []string{ids[0], ids[b.N/2], ids[b.N-1]} {
+	for _, id := range []string{ids[warm], ids[warm+b.N/2], ids[n-1]} {
 		var item map[string]any
 		if err := json.Unmarshal([]byte(e.item(id)), &item); err != nil || item["ua"] == nil {
 			b.Fatalf("identity %s has no configuration: %s", id, e.item(id))

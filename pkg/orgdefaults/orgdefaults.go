@@ -42,8 +42,9 @@ type Store interface {
 	// OrgDefaults returns the org's defaults, or nil if none are set.
 	OrgDefaults(ctx context.Context, orgID string) (*Defaults, error)
 	// OrgDefaultsBatch returns the defaults of those of orgIDs that set
-	// some, in as few requests as it can.
-	OrgDefaultsBatch(ctx context.Context, orgIDs []string) (map[string]*Defaults, error)
+	// some, in as few requests as it can; bad holds the orgs whose
+	// defaults could not be read back.
+	OrgDefaultsBatch(ctx context.Context, orgIDs []string) (found map[string]*Defaults, bad map[string]error, err error)
 	PutOrgDefaults(ctx context.Context, orgID string, d Defaults, actor string) error
 	// DeleteOrgDefaults removes them; deleting none is not an error.
 	DeleteOrgDefaults(ctx context.Context, orgID, actor string) error
@@ -73,20 +74,24 @@ func (s *Service) Get(ctx context.Context, orgID string) (Defaults, error) {
 }
 
 // GetBatch returns the effective defaults of each of orgIDs, read
-// together: what a batch of events for several orgs needs.
-func (s *Service) GetBatch(ctx context.Context, orgIDs []string) (map[string]Defaults, error) {
-	found, err := s.Store.OrgDefaultsBatch(ctx, orgIDs)
+// together: what a batch of events for several orgs needs. An org whose
+// defaults could not be read back is in bad, with why, and not in all.
+func (s *Service) GetBatch(ctx context.Context, orgIDs []string) (all map[string]Defaults, bad map[string]error, err error) {
+	found, bad, err := s.Store.OrgDefaultsBatch(ctx, orgIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	all := make(map[string]Defaults, len(orgIDs))
+	all = make(map[string]Defaults, len(orgIDs))
 	for _, org := range orgIDs {
+		if bad[org] != nil {
+			continue
+		}
 		all[org] = s.Deployment
 		if d := found[org]; d != nil {
 			all[org] = *d
 		}
 	}
-	return all, nil
+	return all, bad, nil
 }
 
 // Put replaces the org's defaults with body, as a whole: a field left out

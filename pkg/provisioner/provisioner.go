@@ -76,6 +76,10 @@ const (
 // at once: a full SQS batch of 10 at once.
 const DefaultConcurrency = 10
 
+// AnswerMargin is the time kept, before the invocation's deadline, to
+// answer the batch.
+const AnswerMargin = 500 * time.Millisecond
+
 // Handler consumes SQS batches of identity events.
 type Handler struct {
 	Store    Store
@@ -116,11 +120,20 @@ type record struct {
 // BatchItemFailures; the others are deleted from the queue. It never fails
 // the batch as a whole.
 //
-// A batch's Identity Created events cost two requests whatever their
-// number: one BatchGetItem for their orgs' defaults and one
+// A batch's Identity Created events normally cost two requests whatever
+// their number: one BatchGetItem for their orgs' defaults and one
 // TransactWriteItems that records them all (Store.RecordIdentities). Each
 // update and delete is its own request, concurrently within a bound.
+//
+// The work stops AnswerMargin before the invocation's deadline: a call
+// still running then fails, and its record is reported for redelivery,
+// rather than the function timing out and the whole batch coming back.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-AnswerMargin))
+		defer cancel()
+	}
 	recs := make([]record, len(batch.Records))
 	var creates, changes []*record
 	for i, msg := range batch.Records {
@@ -212,7 +225,7 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 			orgs = append(orgs, r.id.OrgID)
 		}
 	}
-	defaults, err := h.Defaults.GetBatch(ctx, orgs)
+	defaults, bad, err := h.Defaults.GetBatch(ctx, orgs)
 	if err != nil {
 		for _, r := range recs {
 			r.err = err
@@ -226,6 +239,10 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 		why     []string
 	)
 	for _, r := range recs {
+		if err := bad[r.id.OrgID]; err != nil { // that org's only
+			r.err = err
+			continue
+		}
 		choice, err := orgdefaults.Choose(defaults[r.id.OrgID], r.id.ID, r.detail.UniversalAuth)
 		if err != nil {
 			r.err = fmt.Errorf("%w: detail.universalAuth: %w", errPoison, err)
@@ -245,7 +262,14 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 	if len(todo) == 0 {
 		return
 	}
-	for i, err := range h.Store.RecordIdentities(ctx, ids, configs, Actor) {
+	errs := h.Store.RecordIdentities(ctx, ids, configs, Actor)
+	if len(errs) != len(todo) { // a store that breaks its contract loses nothing
+		for _, r := range todo {
+			r.err = fmt.Errorf("store answered %d of %d identities", len(errs), len(todo))
+		}
+		return
+	}
+	for i, err := range errs {
 		r := todo[i]
 		switch {
 		case errors.Is(err, identity.ErrExists), errors.Is(err, identity.ErrDeleted):

@@ -362,3 +362,86 @@ func TestABatchOfCreatesIsTwoRequests(t *testing.T) {
 		}
 	}
 }
+
+// failingOne fails one identity's write and passes the others through.
+type failingOne struct {
+	provisioner.Store
+	victim string
+}
+
+func (f failingOne) RecordIdentities(ctx context.Context, ids []identity.Identity, configs []*uaconfig.Config, actor string) []error {
+	errs := make([]error, len(ids))
+	var restIDs []identity.Identity
+	var restConfigs []*uaconfig.Config
+	var at []int
+	for i, id := range ids {
+		if id.ID == f.victim {
+			errs[i] = errors.New("injected: InternalServerError")
+			continue
+		}
+		restIDs, restConfigs, at = append(restIDs, id), append(restConfigs, configs[i]), append(at, i)
+	}
+	for k, err := range f.Store.RecordIdentities(ctx, restIDs, restConfigs, actor) {
+		errs[at[k]] = err
+	}
+	return errs
+}
+
+// TestEachCreateGetsItsOwnOutcome: in one batch, a poison create, a create
+// the store fails and good creates are each reported (or not) for
+// themselves: the answers of the batch's one write go to the right records.
+func TestEachCreateGetsItsOwnOutcome(t *testing.T) {
+	e := newEnv(t, true)
+	a, victim, c := uuid.NewString(), uuid.NewString(), uuid.NewString()
+	e.h.Store = failingOne{Store: e.store, victim: victim}
+	poison := eventWith(provisioner.IdentityCreated, uuid.NewString(), org, map[string]any{"universalAuth": map[string]any{"accessTokenTTL": -1}}, time.Now())
+	failed := e.deliver(poison, event(provisioner.IdentityCreated, a, org), event(provisioner.IdentityCreated, victim, org), event(provisioner.IdentityCreated, c, org))
+	if !reflect.DeepEqual(failed, []string{"m0", "m2"}) {
+		t.Fatalf("failed = %v, want the poison record m0 and the failed write m2", failed)
+	}
+	for _, id := range []string{a, c} {
+		if _, err := e.config(id); err != nil {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	if _, err := e.config(victim); err == nil {
+		t.Error("the failed write's identity has a configuration")
+	}
+}
+
+// stalledStore never answers a write until its context ends, and notes
+// the deadline it was given.
+type stalledStore struct {
+	provisioner.Store
+	deadline *time.Time
+}
+
+func (s stalledStore) RecordIdentities(ctx context.Context, ids []identity.Identity, _ []*uaconfig.Config, _ string) []error {
+	*s.deadline, _ = ctx.Deadline()
+	<-ctx.Done()
+	errs := make([]error, len(ids))
+	for i := range errs {
+		errs[i] = ctx.Err()
+	}
+	return errs
+}
+
+// TestABatchAnswersBeforeTheInvocationEnds: a call that stalls is cut off
+// AnswerMargin before the invocation's deadline, and its record reported
+// for redelivery, so the batch answers instead of the function timing out.
+func TestABatchAnswersBeforeTheInvocationEnds(t *testing.T) {
+	e := newEnv(t, true)
+	var seen time.Time
+	e.h.Store = stalledStore{Store: e.store, deadline: &seen}
+	deadline := time.Now().Add(provisioner.AnswerMargin + 300*time.Millisecond)
+	ctx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	batch := events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m0", Body: event(provisioner.IdentityCreated, uuid.NewString(), org)}}}
+	resp, err := e.h.Handle(ctx, batch)
+	if err != nil || len(resp.BatchItemFailures) != 1 {
+		t.Fatalf("got %v, %v; want the stalled record reported", resp, err)
+	}
+	if want := deadline.Add(-provisioner.AnswerMargin); !seen.Equal(want) {
+		t.Fatalf("the store's deadline was %v, want the invocation's less AnswerMargin, %v", seen, want)
+	}
+}
