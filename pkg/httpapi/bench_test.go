@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/dynamotest"
 )
 
 // Public on-demand prices in us-east-1 used for the cost column, as last
@@ -156,12 +157,12 @@ func measure(b *testing.B, op operation) row {
 		}
 		bare := make([]any, len(sent))
 		for i, in := range sent {
-			bare[i] = names.request(in)
+			bare[i] = names.Request(in)
 		}
 		runtime.ReadMemStats(&before)
 		t0 = time.Now()
 		for _, in := range bare {
-			if err := replay(ctx, e.db, in); err != nil {
+			if err := dynamotest.Replay(ctx, e.db, in); err != nil {
 				b.Fatalf("%s: replaying %T: %v", op.name, in, err)
 			}
 		}
@@ -239,7 +240,7 @@ func BenchmarkAttachThroughput(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			reqs[i] = names.request(attach[0])
+			reqs[i] = names.Request(attach[0])
 		}
 	}
 
@@ -263,8 +264,8 @@ func BenchmarkAttachThroughput(b *testing.B) {
 		time time.Duration
 	}{
 		{do: api},
-		{do: func(i int) error { return replay(ctx, e.db, bare[i]) }},
-		{do: func(i int) error { return replay(ctx, e.db, control[i]) }},
+		{do: func(i int) error { return dynamotest.Replay(ctx, e.db, bare[i]) }},
+		{do: func(i int) error { return dynamotest.Replay(ctx, e.db, control[i]) }},
 	}
 	for k := range sides {
 		concurrently(b, workers, 0, warm, sides[k].do)

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"regexp"
 	"runtime"
 	"sync"
 	"testing"
@@ -93,11 +92,17 @@ func BenchmarkProvisionerThroughput(b *testing.B) {
 	fc := &dynamotest.Counter{Capacity: true}
 	fdb := dynamotest.Client(b, fc.Option)
 
+	// The orgs keep their ids when the floors rename the handler's items.
 	orgs := make([]string, benchOrgs)
-	keep := map[string]bool{}
 	for i := range orgs {
 		orgs[i] = uuid.NewString()
-		keep[orgs[i]] = true
+	}
+	renamer := func() dynamotest.Renamer {
+		r := dynamotest.Renamer{}
+		for _, org := range orgs {
+			r[org] = org
+		}
+		return r
 	}
 	// The same-requests floor's client, asking for capacity as the
 	// handler's does (DynamoDB Local does that work too).
@@ -135,16 +140,16 @@ func BenchmarkProvisionerThroughput(b *testing.B) {
 	// handler sent them, under fresh ids, and returns the time that took:
 	// DynamoDB's own cost of exactly the handler's work.
 	replay := func(requests []any) time.Duration {
-		ids := map[string]string{}
+		names := renamer()
 		fresh := make([]any, len(requests))
 		for i, r := range requests {
-			fresh[i] = renamed(r, keep, ids)
+			fresh[i] = names.Request(r)
 			replayIDs = append(replayIDs, identitiesIn(fresh[i])...)
 		}
 		runtime.GC()
 		t0 := time.Now()
 		for _, r := range fresh {
-			if err := send(ctx, rdb, r); err != nil {
+			if err := dynamotest.Replay(ctx, rdb, r); err != nil {
 				b.Fatalf("same-requests floor: %v", err)
 			}
 		}
@@ -154,9 +159,9 @@ func BenchmarkProvisionerThroughput(b *testing.B) {
 	// flight, and returns the time that took.
 	floor := func(items []map[string]types.AttributeValue, concurrency int) time.Duration {
 		fresh := make([]map[string]types.AttributeValue, len(items))
-		ids := map[string]string{}
+		names := renamer()
 		for i, it := range items {
-			fresh[i] = rekey(it, keep, ids)
+			fresh[i] = names.Item(it)
 			if id := identityOf(fresh[i]); id != "" {
 				floorIDs = append(floorIDs, id)
 			}
@@ -357,70 +362,6 @@ func identityOf(it map[string]types.AttributeValue) string {
 	return id.Value
 }
 
-var uuidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
-
-// rekey copies an item with every UUID in its strings (keys, identity,
-// client and configuration ids) replaced by a fresh one, the same one for
-// the same UUID across calls that share ids, except those in keep (the
-// orgs). The copy has the same shape and size.
-func rekey(it map[string]types.AttributeValue, keep map[string]bool, ids map[string]string) map[string]types.AttributeValue {
-	var copyAV func(types.AttributeValue) types.AttributeValue
-	copyAV = func(av types.AttributeValue) types.AttributeValue {
-		switch v := av.(type) {
-		case *types.AttributeValueMemberS:
-			return &types.AttributeValueMemberS{Value: uuidPattern.ReplaceAllStringFunc(v.Value, func(u string) string {
-				if keep[u] {
-					return u
-				}
-				if ids[u] == "" {
-					ids[u] = uuid.NewString()
-				}
-				return ids[u]
-			})}
-		case *types.AttributeValueMemberM:
-			m := make(map[string]types.AttributeValue, len(v.Value))
-			for k, x := range v.Value {
-				m[k] = copyAV(x)
-			}
-			return &types.AttributeValueMemberM{Value: m}
-		case *types.AttributeValueMemberL:
-			l := make([]types.AttributeValue, len(v.Value))
-			for i, x := range v.Value {
-				l[i] = copyAV(x)
-			}
-			return &types.AttributeValueMemberL{Value: l}
-		default: // numbers, booleans and string sets: no ids
-			return av
-		}
-	}
-	return copyAV(&types.AttributeValueMemberM{Value: it}).(*types.AttributeValueMemberM).Value
-}
-
-// renamed copies a captured request with its items rekeyed (see rekey);
-// reads of the orgs' defaults are kept as they are.
-func renamed(r any, keep map[string]bool, ids map[string]string) any {
-	switch in := r.(type) {
-	case *dynamodb.TransactWriteItemsInput:
-		out := &dynamodb.TransactWriteItemsInput{TransactItems: make([]types.TransactWriteItem, len(in.TransactItems))}
-		for i, ti := range in.TransactItems {
-			put := *ti.Put
-			put.Item = rekey(put.Item, keep, ids)
-			out.TransactItems[i] = types.TransactWriteItem{Put: &put}
-		}
-		return out
-	case *dynamodb.PutItemInput:
-		out := *in
-		out.Item = rekey(in.Item, keep, ids)
-		return &out
-	case *dynamodb.BatchGetItemInput:
-		return &dynamodb.BatchGetItemInput{RequestItems: in.RequestItems}
-	case *dynamodb.GetItemInput:
-		out := *in
-		return &out
-	}
-	panic(fmt.Sprintf("the handler made a request the floor does not replay: %T", r))
-}
-
 // identitiesIn returns the identities a renamed request writes.
 func identitiesIn(r any) []string {
 	var ids []string
@@ -437,22 +378,6 @@ func identitiesIn(r any) []string {
 		}
 	}
 	return ids
-}
-
-// send issues one renamed request; a transaction must go through whole.
-func send(ctx context.Context, db *dynamodb.Client, r any) error {
-	var err error
-	switch in := r.(type) {
-	case *dynamodb.TransactWriteItemsInput:
-		_, err = db.TransactWriteItems(ctx, in)
-	case *dynamodb.PutItemInput:
-		_, err = db.PutItem(ctx, in)
-	case *dynamodb.BatchGetItemInput:
-		_, err = db.BatchGetItem(ctx, in)
-	case *dynamodb.GetItemInput:
-		_, err = db.GetItem(ctx, in)
-	}
-	return err
 }
 
 // writeRequests splits items into BatchWriteItem requests' worth.
