@@ -321,7 +321,7 @@ func (s *Store) DeleteIdentity(ctx context.Context, identityID, orgID string, de
 		tombstone[attrDeletedAt] = timestamp(deletedAt)
 		tombstone[AttrExpiresAt] = num(expiresAt.Unix())
 		tombstone[attrActor] = str(actor)
-		put := &types.Put{TableName: s.tableName(), Item: tombstone, ExpressionAttributeNames: map[string]string{"#pk": AttrPK}}
+		put := &types.Put{TableName: s.tableName(), Item: tombstone, ExpressionAttributeNames: pkName}
 		items := []types.TransactWriteItem{{Put: put}}
 		if len(out.Item) == 0 {
 			put.ConditionExpression = aws.String(notExists)

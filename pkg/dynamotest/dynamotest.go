@@ -139,10 +139,7 @@ func (c *Counter) Option(o *dynamodb.Options) {
 				}
 				out, md, err := next.HandleInitialize(ctx, in)
 				if c.Capacity && err == nil {
-					r, w := consumed(op, out.Result)
-					if tx, ok := in.Parameters.(*dynamodb.TransactWriteItemsInput); ok {
-						r, w = 0, transactionWCU(tx)
-					}
+					r, w := consumed(op, in.Parameters, out.Result)
 					c.mu.Lock()
 					c.rcu, c.wcu = c.rcu+r, c.wcu+w
 					c.mu.Unlock()
@@ -261,8 +258,12 @@ func askCapacity(params any) {
 }
 
 // consumed reads an answer's capacity as read and write units, by the
-// kind of operation when DynamoDB reports only the total.
-func consumed(op string, result any) (rcu, wcu float64) {
+// kind of operation when DynamoDB reports only the total. A
+// TransactWriteItems is billed from its request instead (see Consumed).
+func consumed(op string, params, result any) (rcu, wcu float64) {
+	if tx, ok := params.(*dynamodb.TransactWriteItemsInput); ok {
+		return 0, transactionWCU(tx)
+	}
 	var list []types.ConsumedCapacity
 	switch out := result.(type) {
 	case *dynamodb.GetItemOutput:
@@ -278,8 +279,6 @@ func consumed(op string, result any) (rcu, wcu float64) {
 	case *dynamodb.BatchGetItemOutput:
 		list = out.ConsumedCapacity
 	case *dynamodb.BatchWriteItemOutput:
-		list = out.ConsumedCapacity
-	case *dynamodb.TransactWriteItemsOutput:
 		list = out.ConsumedCapacity
 	case *dynamodb.TransactGetItemsOutput:
 		list = out.ConsumedCapacity

@@ -41,6 +41,13 @@ type secretJSON struct {
 	IsClientSecretRevoked    bool   `json:"isClientSecretRevoked"`
 }
 
+// writeSecretData answers {"clientSecretData": s}, as get and revoke do.
+func writeSecretData(w http.ResponseWriter, s *clientsecret.Secret) {
+	writeJSON(w, http.StatusOK, struct {
+		ClientSecretData secretJSON `json:"clientSecretData"`
+	}{toSecretJSON(s)})
+}
+
 func toSecretJSON(s *clientsecret.Secret) secretJSON {
 	return secretJSON{
 		ID: s.ID, CreatedAt: formatTime(s.CreatedAt), UpdatedAt: formatTime(s.UpdatedAt), Description: s.Description,
@@ -116,9 +123,7 @@ func (h *handler) getSecret(w http.ResponseWriter, r *http.Request, actor caller
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		ClientSecretData secretJSON `json:"clientSecretData"`
-	}{toSecretJSON(&s)})
+	writeSecretData(w, &s)
 }
 
 // revokeSecret takes an optional body: the Terraform provider sends
@@ -149,9 +154,7 @@ func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, struct {
-		ClientSecretData secretJSON `json:"clientSecretData"`
-	}{toSecretJSON(&s)})
+	writeSecretData(w, &s)
 }
 
 func (h *handler) clearLockouts(w http.ResponseWriter, r *http.Request, actor caller.Actor) {

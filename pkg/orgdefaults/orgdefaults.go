@@ -41,9 +41,9 @@ type Defaults struct {
 type Store interface {
 	// OrgDefaults returns the org's defaults, or nil if none are set.
 	OrgDefaults(ctx context.Context, orgID string) (*Defaults, error)
-	// OrgDefaultsBatch returns the defaults of those of orgIDs that set
-	// some, in as few requests as it can; bad holds the orgs whose
-	// defaults could not be read back.
+	// OrgDefaultsBatch returns the defaults of those of orgIDs (which may
+	// repeat) that set some, in as few requests as it can; bad holds the
+	// orgs whose defaults could not be read back.
 	OrgDefaultsBatch(ctx context.Context, orgIDs []string) (found map[string]*Defaults, bad map[string]error, err error)
 	PutOrgDefaults(ctx context.Context, orgID string, d Defaults, actor string) error
 	// DeleteOrgDefaults removes them; deleting none is not an error.

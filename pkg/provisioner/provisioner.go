@@ -14,7 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -219,11 +218,9 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 	if len(recs) == 0 {
 		return
 	}
-	var orgs []string
-	for _, r := range recs {
-		if !slices.Contains(orgs, r.id.OrgID) {
-			orgs = append(orgs, r.id.OrgID)
-		}
+	orgs := make([]string, len(recs)) // repeats are read once
+	for i, r := range recs {
+		orgs[i] = r.id.OrgID
 	}
 	defaults, bad, err := h.Defaults.GetBatch(ctx, orgs)
 	if err != nil {
