@@ -66,6 +66,9 @@ type Store interface {
 	// ExtendRecord keeps a limited token's record until keepUntil, if the
 	// token is not revoked: ErrRenewRevoked otherwise.
 	ExtendRecord(ctx context.Context, jti string, keepUntil time.Time) error
+	// IdentityPermissions reads a live identity's permissions, strongly
+	// consistent: identity.ErrNotFound unless it is a live identity of orgID.
+	IdentityPermissions(ctx context.Context, orgID, identityID string) ([]string, error)
 }
 
 // Service applies the token rules.
@@ -169,8 +172,9 @@ func (s *Service) Use(ctx context.Context, tok *caller.Token, from caller.Origin
 		}
 		return caller.Actor{}, fmt.Errorf("accesstoken: use refused for no reason found: %+v", refused)
 	}
-	// The transaction proved perm; that is all the caller may rely on.
-	actor.Permissions = []string{string(perm)}
+	// The transaction proved perm; that is all the caller may rely on
+	// without reading the identity (Permissions).
+	actor.Permissions, actor.Partial = []string{string(perm)}, true
 	return actor, nil
 }
 

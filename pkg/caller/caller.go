@@ -12,6 +12,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/uauth/uauth/pkg/identity"
 )
 
 // Permission is a permission string, as tokens and identity events carry.
@@ -50,6 +52,11 @@ type Actor struct {
 	OrgID       string
 	Type        string
 	Permissions []string
+	// Partial: Permissions hold only the permission this request was
+	// proven to need, not the actor's whole set. A limited identity token's
+	// use proves its one permission inside the transaction that counts the
+	// use; a permission boundary needs the whole set (Authenticator.Complete).
+	Partial bool
 }
 
 // Can reports whether the actor holds perm, directly or through org:admin.
@@ -85,6 +92,9 @@ type Origin struct {
 // limit and the permission, all at once.
 type IdentityTokens interface {
 	Use(ctx context.Context, tok *Token, from Origin, perm Permission) (Actor, error)
+	// Permissions reads the identity's current permissions, for an actor
+	// whose Permissions are Partial.
+	Permissions(ctx context.Context, a Actor) ([]string, error)
 }
 
 // Authenticator authenticates requests with either kind of token.
@@ -116,6 +126,28 @@ func (a *Authenticator) Authenticate(r *http.Request, from Origin, perm Permissi
 		return a.Identity.Use(r.Context(), tok, from, perm)
 	default:
 		return Actor{}, invalid("algorithm %q is not accepted", tok.Header.Alg)
+	}
+}
+
+// Guard is the actor's permission boundary for action on another
+// identity's auth method (Actor.Guard). An actor whose Permissions are
+// Partial has its whole set read when the guard is first applied, that is
+// once the target identity is found: a request refused before that costs
+// no read.
+func (a *Authenticator) Guard(ctx context.Context, actor Actor, action string) identity.Guard {
+	if !actor.Partial {
+		return actor.Guard(action)
+	}
+	return func(target []string) error {
+		perms, err := a.Identity.Permissions(ctx, actor)
+		if err != nil {
+			return err
+		}
+		actor.Permissions, actor.Partial = perms, false
+		if g := actor.Guard(action); g != nil {
+			return g(target)
+		}
+		return nil
 	}
 }
 

@@ -112,19 +112,21 @@ func Generate() string {
 
 // Store persists secrets. Every method is scoped to an organization and an
 // identity: identity.ErrNotFound if it is not a live identity of the org,
-// uaconfig.ErrNotConfigured if it has no configuration.
+// uaconfig.ErrNotConfigured if it has no configuration. guard is the
+// caller's permission boundary, applied to the identity's permissions once
+// it is found (see uaconfig.Store).
 type Store interface {
 	// CreateSecret records s under the identity's configuration, atomically
 	// with the check that the configuration is still there, and returns it
 	// with ClientID and ConfigID set.
-	CreateSecret(ctx context.Context, orgID, identityID string, s Secret, actor string) (Secret, error)
+	CreateSecret(ctx context.Context, orgID, identityID string, s Secret, actor string, guard identity.Guard) (Secret, error)
 	// ListSecrets returns the configuration's secrets that are not revoked.
-	ListSecrets(ctx context.Context, orgID, identityID string) ([]Secret, error)
+	ListSecrets(ctx context.Context, orgID, identityID string, guard identity.Guard) ([]Secret, error)
 	// GetSecret returns one secret, revoked or not: *NotFoundError if the
 	// configuration has none with that id.
-	GetSecret(ctx context.Context, orgID, identityID, secretID string) (Secret, error)
+	GetSecret(ctx context.Context, orgID, identityID, secretID string, guard identity.Guard) (Secret, error)
 	// RevokeSecret marks a secret revoked (again, if it was) and returns it.
-	RevokeSecret(ctx context.Context, orgID, identityID, secretID string, now time.Time, actor string) (Secret, error)
+	RevokeSecret(ctx context.Context, orgID, identityID, secretID string, now time.Time, actor string, guard identity.Guard) (Secret, error)
 }
 
 // Service applies the rules for client secrets.
@@ -192,14 +194,14 @@ func DecodeCreate(body []byte, identityID string) (CreateRequest, error) {
 
 // Create makes a new secret and returns it, the only time it is ever
 // shown, with its record.
-func (svc *Service) Create(ctx context.Context, orgID, identityID string, r CreateRequest, actor string) (string, Secret, error) {
+func (svc *Service) Create(ctx context.Context, orgID, identityID string, r CreateRequest, actor string, guard identity.Guard) (string, Secret, error) {
 	secret := Generate()
 	now := svc.now()
 	s := Secret{
 		ID: svc.Hasher.ID(secret), Description: r.Description, Prefix: secret[:4], MAC: svc.Hasher.MAC(secret),
 		NumUsesLimit: r.NumUsesLimit, TTL: r.TTL, CreatedAt: now, UpdatedAt: now,
 	}
-	s, err := svc.Store.CreateSecret(ctx, orgID, identityID, s, actor)
+	s, err := svc.Store.CreateSecret(ctx, orgID, identityID, s, actor, guard)
 	if err != nil {
 		return "", Secret{}, err
 	}
@@ -207,16 +209,16 @@ func (svc *Service) Create(ctx context.Context, orgID, identityID string, r Crea
 }
 
 // List returns the identity's secrets that are not revoked.
-func (svc *Service) List(ctx context.Context, orgID, identityID string) ([]Secret, error) {
-	return svc.Store.ListSecrets(ctx, orgID, identityID)
+func (svc *Service) List(ctx context.Context, orgID, identityID string, guard identity.Guard) ([]Secret, error) {
+	return svc.Store.ListSecrets(ctx, orgID, identityID, guard)
 }
 
 // Get returns one secret, revoked or not.
-func (svc *Service) Get(ctx context.Context, orgID, identityID, secretID string) (Secret, error) {
-	return svc.Store.GetSecret(ctx, orgID, identityID, secretID)
+func (svc *Service) Get(ctx context.Context, orgID, identityID, secretID string, guard identity.Guard) (Secret, error) {
+	return svc.Store.GetSecret(ctx, orgID, identityID, secretID, guard)
 }
 
 // Revoke revokes a secret; revoking it again returns it unchanged.
-func (svc *Service) Revoke(ctx context.Context, orgID, identityID, secretID, actor string) (Secret, error) {
-	return svc.Store.RevokeSecret(ctx, orgID, identityID, secretID, svc.now(), actor)
+func (svc *Service) Revoke(ctx context.Context, orgID, identityID, secretID, actor string, guard identity.Guard) (Secret, error) {
+	return svc.Store.RevokeSecret(ctx, orgID, identityID, secretID, svc.now(), actor, guard)
 }

@@ -208,3 +208,9 @@ func (s *Store) ExtendRecord(ctx context.Context, jti string, keepUntil time.Tim
 	}
 	return nil
 }
+
+// IdentityPermissions implements accesstoken.Store: one GetItem.
+func (s *Store) IdentityPermissions(ctx context.Context, orgID, identityID string) ([]string, error) {
+	r, err := s.readIdentity(ctx, orgID, identityID, nil)
+	return r.permissions, err
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/uauth/uauth/pkg/clientsecret"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -30,14 +31,15 @@ const (
 	attrLastUsedAt = "lastUsedAt"
 )
 
-// configured reads an identity of orgID and returns its configuration:
+// configured reads an identity of orgID, applies guard to its permissions
+// and returns its configuration, with the identity as read:
 // identity.ErrNotFound, or uaconfig.ErrNotConfigured without one.
-func (s *Store) configured(ctx context.Context, orgID, identityID string) (uaconfig.Config, error) {
-	c, _, err := s.readConfig(ctx, orgID, identityID)
+func (s *Store) configured(ctx context.Context, orgID, identityID string, guard identity.Guard) (uaconfig.Config, identityRecord, error) {
+	c, _, r, err := s.readConfig(ctx, orgID, identityID, guard)
 	if _, ok := err.(*uaconfig.NotFoundError); ok {
-		return c, uaconfig.ErrNotConfigured
+		return c, r, uaconfig.ErrNotConfigured
 	}
-	return c, err
+	return c, r, err
 }
 
 // stillConfigured is the condition that the identity still has the
@@ -49,8 +51,8 @@ var stillConfiguredNames = withNames(liveInNames, "#ua", attrConfig, "#cid", cfg
 // CreateSecret implements clientsecret.Store: a read of the identity, then
 // one transaction that writes the secret if the configuration is still the
 // one read.
-func (s *Store) CreateSecret(ctx context.Context, orgID, identityID string, sec clientsecret.Secret, actor string) (clientsecret.Secret, error) {
-	c, err := s.configured(ctx, orgID, identityID)
+func (s *Store) CreateSecret(ctx context.Context, orgID, identityID string, sec clientsecret.Secret, actor string, guard identity.Guard) (clientsecret.Secret, error) {
+	c, read, err := s.configured(ctx, orgID, identityID, guard)
 	if err != nil {
 		return clientsecret.Secret{}, err
 	}
@@ -69,11 +71,16 @@ func (s *Store) CreateSecret(ctx context.Context, orgID, identityID string, sec 
 	it[cfgCreatedAt] = timestamp(sec.CreatedAt)
 	it[attrUpdatedAt] = timestamp(sec.UpdatedAt)
 	it[attrActor] = str(actor)
+	cond, names := stillConfigured, stillConfiguredNames
+	values := map[string]types.AttributeValue{":org": str(orgID), ":cid": str(c.ClientID)}
+	if guard != nil {
+		cond, names = guarded(cond, names, values, &read)
+	}
 	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{ConditionCheck: &types.ConditionCheck{
 			TableName: s.tableName(), Key: identityKey(identityID),
-			ConditionExpression: aws.String(stillConfigured), ExpressionAttributeNames: stillConfiguredNames,
-			ExpressionAttributeValues: map[string]types.AttributeValue{":org": str(orgID), ":cid": str(c.ClientID)},
+			ConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},
 		{Put: &types.Put{TableName: s.tableName(), Item: it,
 			ConditionExpression: aws.String(notExists), ExpressionAttributeNames: pkName}},
@@ -82,7 +89,12 @@ func (s *Store) CreateSecret(ctx context.Context, orgID, identityID string, sec 
 		return clientsecret.Secret{}, fmt.Errorf("dynamostore: create secret: %w", err)
 	}
 	if canceled != nil {
-		if _, failed := canceled.failed(0); failed {
+		if old, failed := canceled.failed(0); failed {
+			if r, err := explain(old, orgID); err != nil {
+				return clientsecret.Secret{}, err // deleted meanwhile
+			} else if guard != nil && r.config != nil && permsChanged(old, &read) {
+				return clientsecret.Secret{}, identity.ErrConflict
+			}
 			return clientsecret.Secret{}, uaconfig.ErrNotConfigured // revoked meanwhile
 		}
 		return clientsecret.Secret{}, fmt.Errorf("dynamostore: create secret: id %s is taken", sec.ID)
@@ -94,8 +106,8 @@ const notRevoked = "attribute_not_exists(#revoked)"
 
 // ListSecrets implements clientsecret.Store: a read of the identity, then
 // a strongly consistent Query of the configuration's secrets.
-func (s *Store) ListSecrets(ctx context.Context, orgID, identityID string) ([]clientsecret.Secret, error) {
-	c, err := s.configured(ctx, orgID, identityID)
+func (s *Store) ListSecrets(ctx context.Context, orgID, identityID string, guard identity.Guard) ([]clientsecret.Secret, error) {
+	c, _, err := s.configured(ctx, orgID, identityID, guard)
 	if err != nil {
 		return nil, err
 	}
@@ -128,8 +140,8 @@ func (s *Store) ListSecrets(ctx context.Context, orgID, identityID string) ([]cl
 }
 
 // GetSecret implements clientsecret.Store.
-func (s *Store) GetSecret(ctx context.Context, orgID, identityID, secretID string) (clientsecret.Secret, error) {
-	c, err := s.configured(ctx, orgID, identityID)
+func (s *Store) GetSecret(ctx context.Context, orgID, identityID, secretID string, guard identity.Guard) (clientsecret.Secret, error) {
+	c, _, err := s.configured(ctx, orgID, identityID, guard)
 	if err != nil {
 		return clientsecret.Secret{}, err
 	}
@@ -154,9 +166,11 @@ const (
 
 // RevokeSecret implements clientsecret.Store: a read of the identity, then
 // one UpdateItem. Tokens issued with the secret die with it: each use
-// checks the secret.
-func (s *Store) RevokeSecret(ctx context.Context, orgID, identityID, secretID string, now time.Time, actor string) (clientsecret.Secret, error) {
-	c, err := s.configured(ctx, orgID, identityID)
+// checks the secret. The guard holds at the read only: a revocation only
+// takes access away, so it is not worth a transaction to hold it at the
+// write too.
+func (s *Store) RevokeSecret(ctx context.Context, orgID, identityID, secretID string, now time.Time, actor string, guard identity.Guard) (clientsecret.Secret, error) {
+	c, _, err := s.configured(ctx, orgID, identityID, guard)
 	if err != nil {
 		return clientsecret.Secret{}, err
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -34,19 +36,32 @@ var (
 )
 
 // maxUpdateAttempts bounds an update's read-modify-write loop under
-// concurrent updates of the same configuration.
-const maxUpdateAttempts = 5
+// concurrent updates of the same configuration; with backoff between
+// attempts, they span about a second before the update gives up with
+// identity.ErrConflict.
+const maxUpdateAttempts = 10
 
-// CreateConfig implements uaconfig.Store.
-func (s *Store) CreateConfig(ctx context.Context, orgID string, c uaconfig.Config, actor string) error {
+// CreateConfig implements uaconfig.Store. Without a guard it is one
+// transaction; with one, a read of the identity comes first, and the
+// transaction holds the permissions the guard approved.
+func (s *Store) CreateConfig(ctx context.Context, orgID string, c uaconfig.Config, actor string, guard identity.Guard) error {
 	ua := encodeConfig(&c, 1)
+	cond, names := attachCond, configNames
+	values := map[string]types.AttributeValue{":ua": ua, ":actor": str(actor), ":org": str(orgID)}
+	var read identityRecord
+	if guard != nil {
+		var err error
+		if read, err = s.readIdentity(ctx, orgID, c.IdentityID, guard); err != nil {
+			return err
+		}
+		cond, names = guarded(cond, names, values, &read)
+	}
 	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName: s.tableName(), Key: identityKey(c.IdentityID),
-				UpdateExpression: aws.String(attachUpdate), ConditionExpression: aws.String(attachCond),
-				ExpressionAttributeNames:            configNames,
-				ExpressionAttributeValues:           map[string]types.AttributeValue{":ua": ua, ":actor": str(actor), ":org": str(orgID)},
+				UpdateExpression: aws.String(attachUpdate), ConditionExpression: aws.String(cond),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 			}},
 			{Put: &types.Put{TableName: s.tableName(), Item: clientItem(orgID, &c, ua),
@@ -72,39 +87,41 @@ func (s *Store) CreateConfig(ctx context.Context, orgID string, c uaconfig.Confi
 	if r.config != nil && r.config.str(cfgID) == c.ID {
 		return nil
 	}
+	if r.config == nil && guard != nil && permsChanged(old, &read) {
+		return identity.ErrConflict
+	}
 	return uaconfig.ErrAlreadyConfigured
 }
 
 // GetConfig implements uaconfig.Store. The read is strongly consistent:
 // clients such as Terraform read back right after they write.
 func (s *Store) GetConfig(ctx context.Context, orgID, identityID string) (uaconfig.Config, error) {
-	c, _, err := s.readConfig(ctx, orgID, identityID)
+	c, _, _, err := s.readConfig(ctx, orgID, identityID, nil)
 	return c, err
 }
 
-func (s *Store) readConfig(ctx context.Context, orgID, identityID string) (uaconfig.Config, int64, error) {
-	out, err := call(s, ctx, s.DB.GetItem, &dynamodb.GetItemInput{
-		TableName: s.tableName(), Key: identityKey(identityID), ConsistentRead: aws.Bool(true),
-	})
+// readConfig reads an identity's configuration, with its revision and the
+// identity as read, applying guard first.
+func (s *Store) readConfig(ctx context.Context, orgID, identityID string, guard identity.Guard) (uaconfig.Config, int64, identityRecord, error) {
+	r, err := s.readIdentity(ctx, orgID, identityID, guard)
 	if err != nil {
-		return uaconfig.Config{}, 0, fmt.Errorf("dynamostore: get: %w", err)
-	}
-	r, err := explain(out.Item, orgID)
-	if err != nil {
-		return uaconfig.Config{}, 0, err
+		return uaconfig.Config{}, 0, r, err
 	}
 	if r.config == nil {
-		return uaconfig.Config{}, 0, &uaconfig.NotFoundError{IdentityID: identityID}
+		return uaconfig.Config{}, 0, r, &uaconfig.NotFoundError{IdentityID: identityID}
 	}
-	return decodeConfig(r.config, identityID)
+	c, rev, err := decodeConfig(r.config, identityID)
+	return c, rev, r, err
 }
 
 // UpdateConfig implements uaconfig.Store: a strongly consistent read, then
 // one transaction that replaces the configuration and login's view of it
-// on the condition that its revision is still the one read.
-func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, change func(uaconfig.Config) (uaconfig.Config, error), actor string) (uaconfig.Config, error) {
+// on the condition that its revision (and, with a guard, the identity's
+// permissions) is still the one read. A concurrent update makes it read
+// again, after a jittered backoff; identity.ErrConflict if it kept losing.
+func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, change func(uaconfig.Config) (uaconfig.Config, error), actor string, guard identity.Guard) (uaconfig.Config, error) {
 	for attempt := 1; ; attempt++ {
-		c, rev, err := s.readConfig(ctx, orgID, identityID)
+		c, rev, read, err := s.readConfig(ctx, orgID, identityID, guard)
 		if err != nil {
 			return uaconfig.Config{}, err
 		}
@@ -113,13 +130,16 @@ func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, chan
 			return uaconfig.Config{}, err
 		}
 		ua := encodeConfig(&next, rev+1)
+		cond, names := updateCond, revisionNames
+		values := map[string]types.AttributeValue{":ua": ua, ":actor": str(actor), ":org": str(orgID), ":rev": num(rev)}
+		if guard != nil {
+			cond, names = guarded(cond, names, values, &read)
+		}
 		canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 			{Update: &types.Update{
 				TableName: s.tableName(), Key: identityKey(identityID),
-				UpdateExpression: aws.String(updateUpdate), ConditionExpression: aws.String(updateCond),
-				ExpressionAttributeNames:            revisionNames,
-				ExpressionAttributeValues:           map[string]types.AttributeValue{":ua": ua, ":actor": str(actor), ":org": str(orgID), ":rev": num(rev)},
-				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+				UpdateExpression: aws.String(updateUpdate), ConditionExpression: aws.String(cond),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 			}},
 			{Put: &types.Put{TableName: s.tableName(), Item: clientItem(orgID, &next, ua)}},
 		}})
@@ -130,27 +150,49 @@ func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, chan
 			return next, nil
 		}
 		if attempt == maxUpdateAttempts {
-			return uaconfig.Config{}, errors.New("dynamostore: update: the configuration kept changing")
+			return uaconfig.Config{}, identity.ErrConflict
 		}
 		// Changed since the read (or gone): read again, which explains a
-		// deletion or revocation.
+		// deletion or revocation. The backoff spreads concurrent updates
+		// out, so that each gets its turn rather than all losing together.
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return uaconfig.Config{}, identity.ErrConflict
+		}
 	}
 }
 
 // DeleteConfig implements uaconfig.Store. One UpdateItem removes the
-// configuration; its secrets and tokens die with it (see keys.go).
-func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID string, at time.Time, actor string) (uaconfig.Config, error) {
+// configuration; its secrets and tokens die with it (see keys.go). With a
+// guard, a read of the identity comes first, and the write holds the
+// permissions the guard approved.
+func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID string, at time.Time, actor string, guard identity.Guard) (uaconfig.Config, error) {
+	cond, names := revokeCond, revokeNames
+	values := map[string]types.AttributeValue{":actor": str(actor), ":now": timestamp(at), ":org": str(orgID)}
+	var read identityRecord
+	if guard != nil {
+		var err error
+		if read, err = s.readIdentity(ctx, orgID, identityID, guard); err != nil {
+			return uaconfig.Config{}, err
+		}
+		if read.config == nil {
+			return uaconfig.Config{}, uaconfig.ErrNotConfigured
+		}
+		cond, names = guarded(cond, names, values, &read)
+	}
 	out, err := call(s, ctx, s.DB.UpdateItem, &dynamodb.UpdateItemInput{
 		TableName: s.tableName(), Key: identityKey(identityID),
-		UpdateExpression: aws.String(revokeUpdate), ConditionExpression: aws.String(revokeCond),
-		ExpressionAttributeNames:            revokeNames,
-		ExpressionAttributeValues:           map[string]types.AttributeValue{":actor": str(actor), ":now": timestamp(at), ":org": str(orgID)},
+		UpdateExpression: aws.String(revokeUpdate), ConditionExpression: aws.String(cond),
+		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
 		ReturnValues:                        types.ReturnValueAllOld,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	if old, failed := conditionFailed(err); failed {
-		if _, err := explain(old, orgID); err != nil {
+		r, err := explain(old, orgID)
+		switch {
+		case err != nil:
 			return uaconfig.Config{}, err
+		case r.config != nil && guard != nil && permsChanged(old, &read):
+			return uaconfig.Config{}, identity.ErrConflict
 		}
 		return uaconfig.Config{}, uaconfig.ErrNotConfigured
 	}

@@ -129,7 +129,7 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 	specs := []exprSpec{
 		{
 			name: "attach",
-			send: func(s *dynamostore.Store) error { return s.CreateConfig(ctx, org, attached, "test") },
+			send: func(s *dynamostore.Store) error { return s.CreateConfig(ctx, org, attached, "test", nil) },
 			builder: func(v sent) expression.Builder {
 				return expression.NewBuilder().
 					WithCondition(expression.And(liveIn(v), expression.Name("ua").AttributeNotExists())).
@@ -145,14 +145,14 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		},
 		{
 			name: "attach: login's view",
-			send: func(s *dynamostore.Store) error { return s.CreateConfig(ctx, org, attached, "test") },
+			send: func(s *dynamostore.Store) error { return s.CreateConfig(ctx, org, attached, "test", nil) },
 			part: 1, builder: notExists,
 			cases: []exprCase{{"new client id", nil, holds}, {"client id taken", view, fails}},
 		},
 		{
 			name: "update",
 			send: func(s *dynamostore.Store) error {
-				_, err := s.UpdateConfig(ctx, org, configuredID, func(c uaconfig.Config) (uaconfig.Config, error) { return c, nil }, "test")
+				_, err := s.UpdateConfig(ctx, org, configuredID, func(c uaconfig.Config) (uaconfig.Config, error) { return c, nil }, "test", nil)
 				return err
 			},
 			builder: func(v sent) expression.Builder {
@@ -172,7 +172,7 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		{
 			name: "revoke",
 			send: func(s *dynamostore.Store) error {
-				_, err := s.DeleteConfig(ctx, org, configuredID, time.Now(), "test")
+				_, err := s.DeleteConfig(ctx, org, configuredID, time.Now(), "test", nil)
 				return err
 			},
 			builder: func(v sent) expression.Builder {
@@ -267,7 +267,7 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		{
 			name: "new secret: still configured",
 			send: func(s *dynamostore.Store) error {
-				_, err := s.CreateSecret(ctx, org, configuredID, newSecret(now), "test")
+				_, err := s.CreateSecret(ctx, org, configuredID, newSecret(now), "test", nil)
 				return err
 			},
 			builder: func(v sent) expression.Builder {
@@ -287,7 +287,7 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		{
 			name: "new secret",
 			send: func(s *dynamostore.Store) error {
-				_, err := s.CreateSecret(ctx, org, configuredID, newSecret(now), "test")
+				_, err := s.CreateSecret(ctx, org, configuredID, newSecret(now), "test", nil)
 				return err
 			},
 			part: 1, builder: notExists,
@@ -296,7 +296,7 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 		{
 			name: "revoke secret",
 			send: func(s *dynamostore.Store) error {
-				_, err := s.RevokeSecret(ctx, org, configuredID, "s1", now, "test")
+				_, err := s.RevokeSecret(ctx, org, configuredID, "s1", now, "test", nil)
 				return err
 			},
 			builder: func(v sent) expression.Builder {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,7 +51,8 @@ type identityRecord struct {
 	orgID       string
 	deleted     bool
 	permissions []string
-	config      *item // the "ua" map, nil without a configuration
+	permsAV     types.AttributeValue // permissions as stored, for conditions; nil if absent
+	config      *item                // the "ua" map, nil without a configuration
 }
 
 func decodeIdentity(av map[string]types.AttributeValue) (identityRecord, error) {
@@ -59,6 +61,7 @@ func decodeIdentity(av map[string]types.AttributeValue) (identityRecord, error) 
 		orgID:       it.str(attrOrgID),
 		deleted:     it.bool(attrDeleted),
 		permissions: it.strs(attrPermissions),
+		permsAV:     av[attrPermissions],
 		config:      it.sub(attrConfig),
 	}
 	if it.err != nil {
@@ -82,6 +85,43 @@ func explain(av map[string]types.AttributeValue, orgID string) (identityRecord, 
 		return r, identity.ErrNotFound
 	}
 	return r, nil
+}
+
+// readIdentity reads a live identity of orgID, strongly consistent, and
+// applies guard to its permissions (nil: no check).
+func (s *Store) readIdentity(ctx context.Context, orgID, identityID string, guard identity.Guard) (identityRecord, error) {
+	out, err := call(s, ctx, s.DB.GetItem, &dynamodb.GetItemInput{
+		TableName: s.tableName(), Key: identityKey(identityID), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return identityRecord{}, fmt.Errorf("dynamostore: get: %w", err)
+	}
+	r, err := explain(out.Item, orgID)
+	if err == nil && guard != nil {
+		err = guard(r.permissions)
+	}
+	return r, err
+}
+
+// guarded adds to a request on an identity item the condition that its
+// permissions are still those a guard approved in r, so that a permission
+// change between the read and the write cannot slip through. names and
+// values are the request's own maps; names is copied, since requests share
+// their names.
+func guarded(cond string, names map[string]string, values map[string]types.AttributeValue, r *identityRecord) (string, map[string]string) {
+	names = withNames(names, "#perms", attrPermissions)
+	if r.permsAV == nil {
+		return cond + " AND attribute_not_exists(#perms)", names
+	}
+	values[":perms"] = r.permsAV
+	return cond + " AND #perms = :perms", names
+}
+
+// permsChanged reports whether the identity item old (as a failed
+// condition returned it) no longer has the permissions of r.
+func permsChanged(old map[string]types.AttributeValue, r *identityRecord) bool {
+	now, err := decodeIdentity(old)
+	return err != nil || (now.permsAV == nil) != (r.permsAV == nil) || !slices.Equal(now.permissions, r.permissions)
 }
 
 // identityItem is the item of a newly recorded identity.

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/login"
 )
 
@@ -240,9 +241,10 @@ func (s *Store) Succeed(ctx context.Context, sc login.Success) error {
 }
 
 // ClearLockouts implements login.Store: a read of the identity, a Query of
-// the configuration's lockout records, and BatchWriteItem deletes.
-func (s *Store) ClearLockouts(ctx context.Context, orgID, identityID string) (int, error) {
-	c, err := s.configured(ctx, orgID, identityID)
+// the configuration's lockout records, and BatchWriteItem deletes. The
+// guard holds at the read.
+func (s *Store) ClearLockouts(ctx context.Context, orgID, identityID string, guard identity.Guard) (int, error) {
+	c, _, err := s.configured(ctx, orgID, identityID, guard)
 	if err != nil {
 		return 0, err
 	}

@@ -116,10 +116,10 @@ func TestTombstone(t *testing.T) {
 		t.Fatal("the tombstone kept the configuration")
 	}
 	for name, op := range map[string]func() error{
-		"attach": func() error { return s.CreateConfig(ctx, org, newConfig(t, id), "test") },
+		"attach": func() error { return s.CreateConfig(ctx, org, newConfig(t, id), "test", nil) },
 		"get":    func() error { _, err := s.GetConfig(ctx, org, id); return err },
-		"update": func() error { _, err := s.UpdateConfig(ctx, org, id, unchanged, "test"); return err },
-		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id, time.Now(), "test"); return err },
+		"update": func() error { _, err := s.UpdateConfig(ctx, org, id, unchanged, "test", nil); return err },
+		"delete": func() error { _, err := s.DeleteConfig(ctx, org, id, time.Now(), "test", nil); return err },
 	} {
 		if err := op(); !errors.Is(err, identity.ErrNotFound) {
 			t.Errorf("%s on a tombstone: %v, want ErrIdentityNotFound", name, err)
@@ -139,7 +139,7 @@ func TestConfigRoundTripsThroughDynamoDB(t *testing.T) {
 	c := newConfig(t, id)
 	ip, _ := uaconfig.ParseTrustedIP("192.168.1.5")
 	c.AccessTokenTrustedIPs = uaconfig.TrustedIPs{ip}
-	if err := s.CreateConfig(ctx, org, c, "test"); err != nil {
+	if err := s.CreateConfig(ctx, org, c, "test", nil); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetConfig(ctx, org, id)
@@ -205,14 +205,14 @@ func TestAttachSurvivesARetryAfterCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := newConfig(t, id)
-	if err := s.CreateConfig(ctx, org, c, "test"); err != nil {
+	if err := s.CreateConfig(ctx, org, c, "test", nil); err != nil {
 		t.Fatalf("attach whose first response was lost: %v, want success", err)
 	}
 	if n := calls.Calls()["TransactWriteItems"]; n != 2 {
 		t.Fatalf("TransactWriteItems went out %d times, want 2 (the lost one and the retry)", n)
 	}
 	// A different attach still finds the identity configured.
-	if err := s.CreateConfig(ctx, org, newConfig(t, id), "test"); !errors.Is(err, uaconfig.ErrAlreadyConfigured) {
+	if err := s.CreateConfig(ctx, org, newConfig(t, id), "test", nil); !errors.Is(err, uaconfig.ErrAlreadyConfigured) {
 		t.Fatalf("second attach: %v, want ErrAlreadyConfigured", err)
 	}
 }

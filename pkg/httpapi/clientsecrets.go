@@ -5,6 +5,8 @@ import (
 
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
+	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
 const (
@@ -16,14 +18,14 @@ const (
 )
 
 func (h *handler) routeClientSecrets() {
-	h.handle("POST "+secretsPath, caller.IdentityEditAuth, h.createSecret)
-	h.handle("GET "+secretsPath, caller.IdentityRead, h.listSecrets)
+	h.handleOnIdentity("POST "+secretsPath, caller.IdentityEditAuth, "create client secret", h.createSecret)
+	h.handleOnIdentity("GET "+secretsPath, caller.IdentityRead, "list client secrets", h.listSecrets)
 	h.allow(secretsPath, secretMethods)
-	h.handle("GET "+secretPath, caller.IdentityRead, h.getSecret)
+	h.handleOnIdentity("GET "+secretPath, caller.IdentityRead, "read client secret", h.getSecret)
 	h.allow(secretPath, "GET")
-	h.handle("POST "+revokePath, caller.IdentityRevokeAuth, h.revokeSecret)
+	h.handleOnIdentity("POST "+revokePath, caller.IdentityRevokeAuth, "revoke client secret", h.revokeSecret)
 	h.allow(revokePath, "POST")
-	h.handle("POST "+lockoutsPath, caller.IdentityEditAuth, h.clearLockouts)
+	h.handleOnIdentity("POST "+lockoutsPath, caller.IdentityEditAuth, "clear lockouts", h.clearLockouts)
 	h.allow(lockoutsPath, "POST")
 }
 
@@ -56,7 +58,7 @@ func toSecretJSON(s *clientsecret.Secret) secretJSON {
 	}
 }
 
-func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -71,7 +73,7 @@ func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id, in, actor.ID)
+	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id, in, actor.ID, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -82,13 +84,13 @@ func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor cal
 	}{secret, toSecretJSON(&s)})
 }
 
-func (h *handler) listSecrets(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+func (h *handler) listSecrets(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	list, err := h.Secrets.List(r.Context(), actor.OrgID, id)
+	list, err := h.Secrets.List(r.Context(), actor.OrgID, id, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -112,13 +114,13 @@ func secretIDs(r *http.Request) (string, string, error) {
 	return id, secretID, err
 }
 
-func (h *handler) getSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+func (h *handler) getSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, secretID, err := secretIDs(r)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	s, err := h.Secrets.Get(r.Context(), actor.OrgID, id, secretID)
+	s, err := h.Secrets.Get(r.Context(), actor.OrgID, id, secretID, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -128,7 +130,7 @@ func (h *handler) getSecret(w http.ResponseWriter, r *http.Request, actor caller
 
 // revokeSecret takes an optional body: the Terraform provider sends
 // {"identityId", "clientSecretId"}, which must match the path.
-func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, secretID, err := secretIDs(r)
 	if err != nil {
 		h.writeError(w, r, err)
@@ -149,7 +151,7 @@ func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	s, err := h.Secrets.Revoke(r.Context(), actor.OrgID, id, secretID, actor.ID)
+	s, err := h.Secrets.Revoke(r.Context(), actor.OrgID, id, secretID, actor.ID, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -157,13 +159,23 @@ func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor cal
 	writeSecretData(w, &s)
 }
 
-func (h *handler) clearLockouts(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+// clearLockouts takes an optional body, under the same cap as every
+// route's, and an identityId in it must match the path.
+func (h *handler) clearLockouts(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
 	}
-	n, err := h.Login.ClearLockouts(r.Context(), actor.OrgID, id)
+	body, err := h.body(w, r)
+	if err == nil {
+		err = uaconfig.CheckBodyIdentity(body, id)
+	}
+	if err != nil {
+		h.writeError(w, r, err)
+		return
+	}
+	n, err := h.Login.ClearLockouts(r.Context(), actor.OrgID, id, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -15,24 +16,24 @@ const configPath = "/api/v1/auth/universal-auth/identities/{identityId}"
 // request never reaches the database: token and permission (in handle),
 // the path, the schema, the semantics, then the store.
 func (h *handler) routeConfig() {
-	h.handle("POST "+configPath, caller.IdentityEditAuth, h.attachConfig)
+	h.handleOnIdentity("POST "+configPath, caller.IdentityEditAuth, "attach universal auth", h.attachConfig)
 	h.handle("GET "+configPath, caller.IdentityRead, h.getConfig)
-	h.handle("PATCH "+configPath, caller.IdentityEditAuth, h.updateConfig)
-	h.handle("DELETE "+configPath, caller.IdentityRevokeAuth, h.revokeConfig)
+	h.handleOnIdentity("PATCH "+configPath, caller.IdentityEditAuth, "update universal auth", h.updateConfig)
+	h.handleOnIdentity("DELETE "+configPath, caller.IdentityRevokeAuth, "revoke universal auth", h.revokeConfig)
 	h.allow(configPath, "GET, POST, PATCH, DELETE")
 }
 
-func (h *handler) attachConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
-	h.changeConfig(w, r, actor, h.Config.Attach)
+func (h *handler) attachConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
+	h.changeConfig(w, r, actor, guard, h.Config.Attach)
 }
 
-func (h *handler) updateConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
-	h.changeConfig(w, r, actor, h.Config.Update)
+func (h *handler) updateConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
+	h.changeConfig(w, r, actor, guard, h.Config.Update)
 }
 
 // changeConfig decodes a body of settings for attach or update.
-func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor,
-	apply func(ctx context.Context, orgID, identityID string, s uaconfig.Settings, actor string) (uaconfig.Config, error)) {
+func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard,
+	apply func(ctx context.Context, orgID, identityID string, s uaconfig.Settings, actor string, guard identity.Guard) (uaconfig.Config, error)) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -48,7 +49,7 @@ func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	c, err := apply(r.Context(), actor.OrgID, id, s, actor.ID)
+	c, err := apply(r.Context(), actor.OrgID, id, s, actor.ID, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -72,7 +73,7 @@ func (h *handler) getConfig(w http.ResponseWriter, r *http.Request, actor caller
 
 // revokeConfig takes an optional body: the Terraform provider sends
 // {"identityId": ...}, which must match the path.
-func (h *handler) revokeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+func (h *handler) revokeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -86,7 +87,7 @@ func (h *handler) revokeConfig(w http.ResponseWriter, r *http.Request, actor cal
 		h.writeError(w, r, err)
 		return
 	}
-	c, err := h.Config.Revoke(r.Context(), actor.OrgID, id, actor.ID)
+	c, err := h.Config.Revoke(r.Context(), actor.OrgID, id, actor.ID, guard)
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -11,6 +11,7 @@ import (
 
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/httpapi"
+	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -18,7 +19,9 @@ import (
 // BenchmarkAttachCPU measures only uauth's own work.
 type noopStore struct{ uaconfig.Store }
 
-func (noopStore) CreateConfig(context.Context, string, uaconfig.Config, string) error { return nil }
+func (noopStore) CreateConfig(context.Context, string, uaconfig.Config, string, identity.Guard) error {
+	return nil
+}
 
 // BenchmarkAttachCPU is the handler's own CPU per attach, outside
 // DynamoDB: routing, the platform token (HS256), the body's strict

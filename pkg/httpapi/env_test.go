@@ -127,8 +127,18 @@ func platformAuth(t testing.TB) *caller.Authenticator {
 // identity records a new identity in org, as the provisioner would.
 func (e *env) identity(org string) string {
 	e.t.Helper()
+	return e.identityWith(org)
+}
+
+// identityWith records a new identity in org holding perms.
+func (e *env) identityWith(org string, perms ...caller.Permission) string {
+	e.t.Helper()
 	id := uuid.NewString()
-	err := e.store.RecordIdentity(context.Background(), identity.Identity{ID: id, OrgID: org, Name: "test", CreatedAt: time.Now()}, nil, "test")
+	list := make([]string, len(perms))
+	for i, p := range perms {
+		list[i] = string(p)
+	}
+	err := e.store.RecordIdentity(context.Background(), identity.Identity{ID: id, OrgID: org, Name: "test", Permissions: list, CreatedAt: time.Now()}, nil, "test")
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -151,15 +161,7 @@ func path(id string) string { return "/api/v1/auth/universal-auth/identities/" +
 // configuration attached with body; it returns the identity and client ids.
 func (e *env) attached(org, body string, perms ...caller.Permission) (string, string) {
 	e.t.Helper()
-	id := uuid.NewString()
-	list := make([]string, len(perms))
-	for i, p := range perms {
-		list[i] = string(p)
-	}
-	err := e.store.RecordIdentity(context.Background(), identity.Identity{ID: id, OrgID: org, Name: "test", Permissions: list, CreatedAt: time.Now()}, nil, "test")
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	id := e.identityWith(org, perms...)
 	c := e.do("POST", path(id), token(e.t, org, caller.OrgAdmin), body).config()
 	return id, c["clientId"].(string)
 }

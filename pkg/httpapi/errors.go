@@ -26,6 +26,13 @@ type errorBody struct {
 	StatusCode int    `json:"statusCode"`
 	Message    any    `json:"message"` // a string, or the issues of a 422
 	Error      string `json:"error"`
+	Details    any    `json:"details,omitempty"`
+}
+
+// boundaryDetails is a permission-boundary refusal's details, as Infisical
+// sends them: the permissions the caller would need.
+type boundaryDetails struct {
+	MissingPermissions []string `json:"missingPermissions"`
 }
 
 // statusOf is the one place where errors become HTTP statuses and the
@@ -37,6 +44,7 @@ func statusOf(err error) (int, string) {
 		noConfig     *uaconfig.NotFoundError
 		noSecret     *clientsecret.NotFoundError
 		unauthorized *caller.UnauthorizedError
+		boundary     *caller.BoundaryError
 	)
 	switch {
 	case errors.Is(err, caller.ErrTokenMissing), errors.As(err, &unauthorized):
@@ -45,6 +53,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusForbidden, "TokenError"
 	case errors.Is(err, caller.ErrPermissionDenied):
 		return http.StatusForbidden, "PermissionDenied"
+	case errors.As(err, &boundary):
+		return http.StatusForbidden, "PermissionBoundaryError"
 	case errors.Is(err, uaconfig.ErrIPNotTrusted):
 		return http.StatusForbidden, "ForbiddenError"
 	case errors.As(err, &invalid):
@@ -55,6 +65,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusNotFound, "NotFound"
 	case errors.Is(err, errMethodNotAllowed):
 		return http.StatusMethodNotAllowed, "MethodNotAllowed"
+	case errors.Is(err, identity.ErrConflict):
+		return http.StatusConflict, "Conflict"
 	case errors.Is(err, uaconfig.ErrInvalidIP),
 		errors.Is(err, uaconfig.ErrTTLExceedsMax),
 		errors.Is(err, uaconfig.ErrAlreadyConfigured),
@@ -73,8 +85,10 @@ func statusOf(err error) (int, string) {
 func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, name := statusOf(err)
 	var message any = err.Error()
+	var details any
 	var invalid *validation.Error
 	var tooBig *http.MaxBytesError
+	var boundary *caller.BoundaryError
 	switch {
 	case status == http.StatusInternalServerError:
 		logger(r).ErrorContext(r.Context(), "request failed", slog.String("error", err.Error()))
@@ -85,9 +99,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		message = invalid.Issues
 	case errors.As(err, &tooBig):
 		message = "Request body is larger than the limit"
+	case errors.As(err, &boundary):
+		details = boundaryDetails{MissingPermissions: boundary.Missing}
 	}
 	if status != http.StatusInternalServerError {
 		logger(r).LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.Int("status", status), slog.String("error", err.Error()))
 	}
-	writeJSON(w, status, errorBody{ReqID: requestID(r), StatusCode: status, Message: message, Error: name})
+	writeJSON(w, status, errorBody{ReqID: requestID(r), StatusCode: status, Message: message, Error: name, Details: details})
 }

@@ -21,16 +21,16 @@ import (
 // behaviour on hostile input; the store is tested against DynamoDB Local.
 type absentStore struct{}
 
-func (absentStore) CreateConfig(context.Context, string, uaconfig.Config, string) error {
+func (absentStore) CreateConfig(context.Context, string, uaconfig.Config, string, identity.Guard) error {
 	return identity.ErrNotFound
 }
 func (absentStore) GetConfig(context.Context, string, string) (uaconfig.Config, error) {
 	return uaconfig.Config{}, identity.ErrNotFound
 }
-func (absentStore) UpdateConfig(context.Context, string, string, func(uaconfig.Config) (uaconfig.Config, error), string) (uaconfig.Config, error) {
+func (absentStore) UpdateConfig(context.Context, string, string, func(uaconfig.Config) (uaconfig.Config, error), string, identity.Guard) (uaconfig.Config, error) {
 	return uaconfig.Config{}, identity.ErrNotFound
 }
-func (absentStore) DeleteConfig(context.Context, string, string, time.Time, string) (uaconfig.Config, error) {
+func (absentStore) DeleteConfig(context.Context, string, string, time.Time, string, identity.Guard) (uaconfig.Config, error) {
 	return uaconfig.Config{}, identity.ErrNotFound
 }
 

@@ -118,6 +118,20 @@ func (h *handler) handle(pattern string, perm caller.Permission, fn authed) {
 	})
 }
 
+// onIdentity is a handler that acts on a target identity's auth method,
+// bounded by guard: the actor may act only on identities whose permissions
+// are a subset of its own (see caller.Actor.Guard). The store applies it
+// once the identity is found.
+type onIdentity func(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard)
+
+// handleOnIdentity routes pattern to fn for callers who hold perm, within
+// their permission boundary for action.
+func (h *handler) handleOnIdentity(pattern string, perm caller.Permission, action string, fn onIdentity) {
+	h.handle(pattern, perm, func(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
+		fn(w, r, actor, h.Auth.Guard(r.Context(), actor, action))
+	})
+}
+
 // allow answers the methods a path does not serve with a JSON 405.
 func (h *handler) allow(path, methods string) {
 	h.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {

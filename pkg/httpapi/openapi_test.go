@@ -384,8 +384,10 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 	}
 	noDefaults, neverSet, toSet, toReset := uuid.NewString(), uuid.NewString(), uuid.NewString(), uuid.NewString()
 
-	// broken is the same API over a database that fails every call.
+	// broken is the same API over a database that fails every call;
+	// racing, over one where every write to an identity loses a race.
 	broken := e.newHandler(dynamostore.New(unavailableDB{}, e.table))
+	racing := e.newHandler(dynamostore.New(racingDB{e.db}, e.table))
 	// The well-known documents read nothing that can fail, so their only 500
 	// is the recovery of a panic, which every route shares: here, from a
 	// handler whose signer is missing and whose BaseURL panics.
@@ -404,6 +406,14 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		"accessTokenTTL": 3600, "accessTokenMaxTTL": 7200, "accessTokenNumUsesLimit": 10, "accessTokenPeriod": 0,
 		"lockoutEnabled": false, "lockoutThreshold": 5, "lockoutDurationSeconds": 600, "lockoutCounterResetSeconds": 60}`
 	form := url.Values{"clientId": {loginClient}, "clientSecret": {loginSecret}, "organizationSlug": {"acme"}}.Encode()
+	// Identities holding more than the permitted tokens do (the permission
+	// boundary), and one holding nothing, which any caller may act on.
+	privileged := e.identityWith(orgA, caller.OrgAdmin)
+	privilegedCfg, _ := e.attached(orgA, `{}`, caller.OrgAdmin)
+	_, privilegedSec := e.newSecret(orgA, privilegedCfg, `{}`)
+	privilegedSecret := secrets(privilegedCfg) + "/" + privilegedSec["id"].(string)
+	contested, _ := e.attached(orgA, `{}`)
+	contestedBare := e.identity(orgA)
 
 	const (
 		attach   = "POST " + configT
@@ -431,6 +441,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "already configured", op: attach, status: 400, method: "POST", target: cfg(target), token: admin, body: `{}`},
 		{name: "no token", op: attach, status: 401, method: "POST", target: cfg(bare), body: `{}`, schema: schemaRejects},
 		{name: "permission denied", op: attach, status: 403, method: "POST", target: cfg(bare), token: denied(attach), body: `{}`},
+		{name: "beyond the permission boundary", op: attach, status: 403, method: "POST", target: cfg(privileged), token: permitted(attach), body: `{}`},
+		{name: "permissions changed meanwhile", op: attach, status: 409, method: "POST", target: cfg(contestedBare), token: permitted(attach), body: `{}`, handler: racing},
 		{name: "invalid token", op: attach, status: 403, method: "POST", target: cfg(bare), token: "not.a.token", body: `{}`, schema: schemaUnchecked},
 		{name: "unknown identity", op: attach, status: 404, method: "POST", target: cfg(unknown), token: admin, body: `{}`},
 		{name: "body too large", op: attach, status: 413, method: "POST", target: cfg(bare), token: admin, body: tooBig, schema: schemaUnchecked},
@@ -454,6 +466,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no token", op: update, status: 401, method: "PATCH", target: cfg(target), body: `{}`, schema: schemaRejects},
 		{name: "identity token from an untrusted address", op: update, status: 403, method: "PATCH", target: cfg(target), token: fenced.token, body: `{}`},
 		{name: "permission denied", op: update, status: 403, method: "PATCH", target: cfg(target), token: denied(update), body: `{}`},
+		{name: "beyond the permission boundary", op: update, status: 403, method: "PATCH", target: cfg(privilegedCfg), token: permitted(update), body: `{}`},
+		{name: "concurrent updates kept winning", op: update, status: 409, method: "PATCH", target: cfg(contested), token: admin, body: `{}`, handler: racing},
 		{name: "another org's identity", op: update, status: 404, method: "PATCH", target: cfg(foreign), token: admin, body: `{}`},
 		{name: "body too large", op: update, status: 413, method: "PATCH", target: cfg(target), token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "wrong type", op: update, status: 422, method: "PATCH", target: cfg(target), token: admin, body: `{"accessTokenTTL": "3600"}`, schema: schemaRejects},
@@ -465,6 +479,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: remove, status: 400, method: "DELETE", target: cfg(bare), token: admin},
 		{name: "no token", op: remove, status: 401, method: "DELETE", target: cfg(target), schema: schemaRejects},
 		{name: "permission denied", op: remove, status: 403, method: "DELETE", target: cfg(spare), token: denied(remove)},
+		{name: "beyond the permission boundary", op: remove, status: 403, method: "DELETE", target: cfg(privilegedCfg), token: permitted(remove)},
+		{name: "permissions changed meanwhile", op: remove, status: 409, method: "DELETE", target: cfg(contested), token: permitted(remove), handler: racing},
 		{name: "unknown identity", op: remove, status: 404, method: "DELETE", target: cfg(unknown), token: admin},
 		{name: "body too large", op: remove, status: 413, method: "DELETE", target: cfg(target), token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "identityId differs from the path", op: remove, status: 422, method: "DELETE", target: cfg(target), token: admin, body: `{"identityId": "` + bare + `"}`},
@@ -476,6 +492,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: create, status: 400, method: "POST", target: secrets(bare), token: admin, body: `{}`},
 		{name: "no token", op: create, status: 401, method: "POST", target: secrets(target), body: `{}`, schema: schemaRejects},
 		{name: "permission denied", op: create, status: 403, method: "POST", target: secrets(target), token: denied(create), body: `{}`},
+		{name: "beyond the permission boundary", op: create, status: 403, method: "POST", target: secrets(privilegedCfg), token: permitted(create), body: `{}`},
+		{name: "permissions changed meanwhile", op: create, status: 409, method: "POST", target: secrets(contested), token: permitted(create), body: `{}`, handler: racing},
 		{name: "another org's identity", op: create, status: 404, method: "POST", target: secrets(foreign), token: admin, body: `{}`},
 		{name: "body too large", op: create, status: 413, method: "POST", target: secrets(target), token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "negative use limit", op: create, status: 422, method: "POST", target: secrets(target), token: admin, body: `{"numUsesLimit": -1}`, schema: schemaRejects},
@@ -487,6 +505,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: list, status: 400, method: "GET", target: secrets(bare), token: admin},
 		{name: "no token", op: list, status: 401, method: "GET", target: secrets(target), schema: schemaRejects},
 		{name: "permission denied", op: list, status: 403, method: "GET", target: secrets(target), token: denied(list)},
+		{name: "beyond the permission boundary", op: list, status: 403, method: "GET", target: secrets(privilegedCfg), token: permitted(list)},
 		{name: "another org's identity", op: list, status: 404, method: "GET", target: secrets(foreign), token: admin},
 		{name: "path id not a UUID", op: list, status: 422, method: "GET", target: secrets("nope"), token: admin, schema: schemaRejects},
 		{name: "database down", op: list, status: 500, method: "GET", target: secrets(target), token: admin, handler: broken},
@@ -496,6 +515,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: get, status: 400, method: "GET", target: secrets(bare) + "/" + secretID, token: admin},
 		{name: "no token", op: get, status: 401, method: "GET", target: secrets(target) + "/" + secretID, schema: schemaRejects},
 		{name: "permission denied", op: get, status: 403, method: "GET", target: secrets(target) + "/" + secretID, token: denied(get)},
+		{name: "beyond the permission boundary", op: get, status: 403, method: "GET", target: privilegedSecret, token: permitted(get)},
 		{name: "unknown secret", op: get, status: 404, method: "GET", target: secrets(target) + "/" + unknown, token: admin},
 		{name: "secret id not a UUID", op: get, status: 422, method: "GET", target: secrets(target) + "/nope", token: admin, schema: schemaRejects},
 		{name: "database down", op: get, status: 500, method: "GET", target: secrets(target) + "/" + secretID, token: admin, handler: broken},
@@ -506,6 +526,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: revoke, status: 400, method: "POST", target: secrets(bare) + "/" + secretID + "/revoke", token: admin},
 		{name: "no token", op: revoke, status: 401, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", schema: schemaRejects},
 		{name: "permission denied", op: revoke, status: 403, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: denied(revoke)},
+		{name: "beyond the permission boundary", op: revoke, status: 403, method: "POST", target: privilegedSecret + "/revoke", token: permitted(revoke)},
 		{name: "unknown secret", op: revoke, status: 404, method: "POST", target: secrets(target) + "/" + unknown + "/revoke", token: admin},
 		{name: "body too large", op: revoke, status: 413, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "clientSecretId differs from the path", op: revoke, status: 422, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: admin,
@@ -517,8 +538,11 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: clear, status: 400, method: "POST", target: cfg(bare) + "/clear-lockouts", token: admin},
 		{name: "no token", op: clear, status: 401, method: "POST", target: cfg(target) + "/clear-lockouts", schema: schemaRejects},
 		{name: "permission denied", op: clear, status: 403, method: "POST", target: cfg(target) + "/clear-lockouts", token: denied(clear)},
+		{name: "beyond the permission boundary", op: clear, status: 403, method: "POST", target: cfg(privilegedCfg) + "/clear-lockouts", token: permitted(clear)},
 		{name: "another org's identity", op: clear, status: 404, method: "POST", target: cfg(foreign) + "/clear-lockouts", token: admin},
+		{name: "body too large", op: clear, status: 413, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "path id not a UUID", op: clear, status: 422, method: "POST", target: cfg("nope") + "/clear-lockouts", token: admin, schema: schemaRejects},
+		{name: "identityId differs from the path", op: clear, status: 422, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, body: `{"identityId": "` + bare + `"}`},
 		{name: "database down", op: clear, status: 500, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, handler: broken},
 
 		// Login.

@@ -43,7 +43,18 @@ var (
 	ErrNotRecorded = errors.New("identity not recorded yet")
 	// ErrStale: an update older than what is already applied.
 	ErrStale = errors.New("a newer update is already applied")
+	// ErrConflict: concurrent requests kept changing the identity's item
+	// while a change was being made; trying again will do.
+	ErrConflict = errors.New("The identity was changed by concurrent requests, please try again")
 )
+
+// Guard decides whether a caller may act on the auth method of an identity
+// holding permissions (see caller.Actor.Guard). A store calls it with the
+// permissions it read, before it reads back or writes anything else, and
+// makes its write conditional on them being unchanged. A nil Guard allows
+// every identity and costs no read: the caller holds org:admin, or is the
+// provisioner.
+type Guard func(permissions []string) error
 
 // CanonicalID returns the lower-case form of a UUID given in its
 // 36-character form (in any case), and false for anything else. IDs are

@@ -97,8 +97,9 @@ type Store interface {
 	// or ErrNoUsesLeft otherwise, with nothing written.
 	Succeed(ctx context.Context, s Success) error
 	// ClearLockouts deletes every lockout record of the identity's
-	// configuration, and returns how many there were.
-	ClearLockouts(ctx context.Context, orgID, identityID string) (int, error)
+	// configuration, and returns how many there were; guard is the
+	// caller's permission boundary (see uaconfig.Store).
+	ClearLockouts(ctx context.Context, orgID, identityID string, guard identity.Guard) (int, error)
 }
 
 // DefaultFlushInterval is how often at most one instance writes an
@@ -171,9 +172,7 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 	sec := att.Secret
 	if sec == nil || sec.Revoked || !s.Hasher.Matches(r.ClientSecret, sec.MAC) {
 		if cfg.LockoutEnabled {
-			if err := s.recordFailure(ctx, cfg, clientID, bucket, att.Lockout, now); err != nil {
-				return accesstoken.Issued{}, err
-			}
+			return accesstoken.Issued{}, s.recordFailure(ctx, cfg, clientID, bucket, att.Lockout, now)
 		}
 		return accesstoken.Issued{}, ErrInvalidCredentials
 	}
@@ -233,20 +232,35 @@ func (s *Service) ifLive(ctx context.Context, cl *Client, clientID string, err e
 	}
 }
 
-// recordFailure adds a failure to the lockout, starting again from the
-// record as the store returns it if a concurrent failure changed it.
+// recordFailure adds a wrong secret's failure to the lockout and returns
+// the answer its login gets. The failure's conditional write is the slot
+// that lets a wrong guess learn it was wrong: only a failure that was
+// counted is answered ErrInvalidCredentials. A guess that finds the count
+// at the threshold, because concurrent guesses got there first, is
+// answered ErrLocked, as if it had come a moment later. So at most
+// lockoutThreshold guesses per window learn anything, however many arrive
+// at once, and a correct secret is refused once the lockout holds: the
+// record read before the comparison cannot be outrun.
+//
+// Each lost race means another failure was counted, and the count stops
+// at the threshold, so the loop ends; should it not, the guess is refused
+// as locked rather than with an error, which would say nothing wrong about
+// the secret either way.
 func (s *Service) recordFailure(ctx context.Context, cfg *uaconfig.Config, clientID, bucket string, l Lockout, now time.Time) error {
-	for range 3 {
-		if l.Locked(cfg, now) { // a concurrent failure locked it
-			return nil
+	for range cfg.LockoutThreshold + 2 {
+		if l.Locked(cfg, now) {
+			return ErrLocked
 		}
 		current, err := s.Store.RecordFailure(ctx, clientID, bucket, failure(cfg, l, now))
-		if err != nil || current == nil {
+		switch {
+		case err != nil:
 			return err
+		case current == nil: // counted
+			return ErrInvalidCredentials
 		}
 		l = *current
 	}
-	return errors.New("login: the lockout record kept changing")
+	return ErrLocked
 }
 
 // takeUses counts one use of an unlimited secret and returns how many to
@@ -292,6 +306,6 @@ func (s *Service) untakeUses(key string, n int64) {
 }
 
 // ClearLockouts deletes the lockout records of an identity's configuration.
-func (s *Service) ClearLockouts(ctx context.Context, orgID, identityID string) (int, error) {
-	return s.Store.ClearLockouts(ctx, orgID, identityID)
+func (s *Service) ClearLockouts(ctx context.Context, orgID, identityID string, guard identity.Guard) (int, error) {
+	return s.Store.ClearLockouts(ctx, orgID, identityID, guard)
 }

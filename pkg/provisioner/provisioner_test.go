@@ -222,7 +222,7 @@ func TestRedeliveredCreateDoesNotReattach(t *testing.T) {
 	id := uuid.NewString()
 	created := event(provisioner.IdentityCreated, id, org)
 	e.deliver(created)
-	if _, err := e.store.DeleteConfig(context.Background(), org, id, time.Now(), "test"); err != nil {
+	if _, err := e.store.DeleteConfig(context.Background(), org, id, time.Now(), "test", nil); err != nil {
 		t.Fatal(err)
 	}
 	if failed := e.deliver(created); len(failed) != 0 {
