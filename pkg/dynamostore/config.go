@@ -2,7 +2,6 @@ package dynamostore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -26,13 +25,13 @@ const (
 	updateUpdate = "SET #ua = :ua, #actor = :actor"
 	updateCond   = liveIn + " AND #ua.#rev = :rev"
 	revokeUpdate = "REMOVE #ua SET #actor = :actor, #removedAt = :now"
-	revokeCond   = liveIn + " AND attribute_exists(#ua)"
+	revokeCond   = liveIn + " AND #ua.#rev = :rev"
 )
 
 var (
 	configNames   = withNames(liveInNames, "#ua", attrConfig, "#actor", attrActor)
 	revisionNames = withNames(configNames, "#rev", cfgRevision)
-	revokeNames   = withNames(configNames, "#removedAt", attrRemovedAt)
+	revokeNames   = withNames(revisionNames, "#removedAt", attrRemovedAt)
 )
 
 // maxUpdateAttempts bounds an update's read-modify-write loop under
@@ -161,51 +160,54 @@ func (s *Store) UpdateConfig(ctx context.Context, orgID, identityID string, chan
 	}
 }
 
-// DeleteConfig implements uaconfig.Store. One UpdateItem removes the
-// configuration; its secrets and tokens die with it (see keys.go). With a
-// guard, a read of the identity comes first, and the write holds the
-// permissions the guard approved.
+// DeleteConfig implements uaconfig.Store: a strongly consistent read, then
+// one transaction that removes the configuration, on the condition that it
+// is still the one read (the answer is what was removed), and deletes
+// login's view of it, so that its client id is unknown to login at once.
+// Its secrets and tokens die with it (see keys.go).
 func (s *Store) DeleteConfig(ctx context.Context, orgID, identityID string, at time.Time, actor string, guard identity.Guard) (uaconfig.Config, error) {
-	cond, names := revokeCond, revokeNames
-	values := map[string]types.AttributeValue{":actor": str(actor), ":now": timestamp(at), ":org": str(orgID)}
-	var read identityRecord
-	if guard != nil {
-		var err error
-		if read, err = s.readIdentity(ctx, orgID, identityID, guard); err != nil {
-			return uaconfig.Config{}, err
-		}
-		if read.config == nil {
+	for attempt := 1; ; attempt++ {
+		c, rev, read, err := s.readConfig(ctx, orgID, identityID, guard)
+		if _, ok := err.(*uaconfig.NotFoundError); ok {
 			return uaconfig.Config{}, uaconfig.ErrNotConfigured
 		}
-		cond, names = guarded(cond, names, values, &read)
-	}
-	out, err := call(s, ctx, s.DB.UpdateItem, &dynamodb.UpdateItemInput{
-		TableName: s.tableName(), Key: identityKey(identityID),
-		UpdateExpression: aws.String(revokeUpdate), ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ReturnValues:                        types.ReturnValueAllOld,
-		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
-	})
-	if old, failed := conditionFailed(err); failed {
-		r, err := explain(old, orgID)
-		switch {
-		case err != nil:
+		if err != nil {
 			return uaconfig.Config{}, err
-		case r.config != nil && guard != nil && permsChanged(old, &read):
+		}
+		cond, names := revokeCond, revokeNames
+		values := map[string]types.AttributeValue{":actor": str(actor), ":now": timestamp(at), ":org": str(orgID), ":rev": num(rev)}
+		if guard != nil {
+			cond, names = guarded(cond, names, values, &read)
+		}
+		canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+			{Update: &types.Update{
+				TableName: s.tableName(), Key: identityKey(identityID),
+				UpdateExpression: aws.String(revokeUpdate), ConditionExpression: aws.String(cond),
+				ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+				ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+			}},
+			{Delete: &types.Delete{TableName: s.tableName(), Key: clientKey(c.ClientID)}},
+		}})
+		if err != nil {
+			return uaconfig.Config{}, fmt.Errorf("dynamostore: delete: %w", err)
+		}
+		if canceled == nil {
+			return c, nil
+		}
+		old, failed := canceled.failed(0)
+		if !failed {
+			return uaconfig.Config{}, fmt.Errorf("dynamostore: delete: transaction cancelled (%v)", canceled.codes())
+		}
+		if guard != nil && permsChanged(old, &read) {
 			return uaconfig.Config{}, identity.ErrConflict
 		}
-		return uaconfig.Config{}, uaconfig.ErrNotConfigured
+		if attempt == maxUpdateAttempts {
+			return uaconfig.Config{}, identity.ErrConflict
+		}
+		// Updated, revoked or deleted since the read: read again, which
+		// explains the last two.
+		if err := sleep(ctx, backoff(attempt)); err != nil {
+			return uaconfig.Config{}, identity.ErrConflict
+		}
 	}
-	if err != nil {
-		return uaconfig.Config{}, fmt.Errorf("dynamostore: delete: %w", err)
-	}
-	r, err := decodeIdentity(out.Attributes)
-	if err != nil {
-		return uaconfig.Config{}, err
-	}
-	if r.config == nil { // the condition required one
-		return uaconfig.Config{}, errors.New("dynamostore: delete: item had no configuration")
-	}
-	c, _, err := decodeConfig(r.config, identityID)
-	return c, err
 }

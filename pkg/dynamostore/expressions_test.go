@@ -177,12 +177,13 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 			},
 			builder: func(v sent) expression.Builder {
 				return expression.NewBuilder().
-					WithCondition(expression.And(liveIn(v), expression.Name("ua").AttributeExists())).
+					WithCondition(expression.And(liveIn(v), expression.Name("ua.rev").Equal(v.of(":rev")))).
 					WithUpdate(expression.Remove(expression.Name("ua")).Set(expression.Name("actor"), v.of(":actor")).
 						Set(expression.Name("removedAt"), v.of(":now")))
 			},
 			cases: []exprCase{
 				{"configured", configured, holds},
+				{"written since", stale, fails},
 				{"not configured", bare, fails},
 				{"tombstone", deletedConfigured, fails},
 				{"other org's", otherOrgsConfig, fails},

@@ -15,7 +15,8 @@ import (
 //	IDENTITY#<identityId>   IDENTITY         the identity: org, name, permissions; its configuration
 //	                                         in "ua"; after a delete, a tombstone that expires
 //	CLIENT#<clientId>       CLIENT           login's view of a configuration: identity, org and a
-//	                                         copy of "ua", written in the same transaction
+//	                                         copy of "ua", written and deleted in the same
+//	                                         transactions as "ua"
 //	CLIENT#<clientId>       SECRET#<id>      a client secret: prefix, HMAC, TTL, uses, revocation
 //	CLIENT#<clientId>       LOCKOUT#<addr>   failed logins from one address (IPv6: its /64); expires
 //	TOKEN#<jti>             TOKEN            an access token's uses (limited tokens only) and its
@@ -32,10 +33,14 @@ import (
 //   - Login knows only a client id, and must not depend on an eventually
 //     consistent index. Everything it needs to decide (the configuration,
 //     the secret, the lockout) therefore sits under the client id, so that
-//     one BatchGetItem reads it; the identity item is then checked in the
-//     same request that writes the outcome.
-//   - Items of a revoked configuration stay behind under its client id,
-//     dead, because their identity item no longer names that client id.
+//     one BatchGetItem reads it. Login's view exists exactly while the
+//     identity has that configuration (attach, update, revoke and identity
+//     deletion write or delete it in the same transaction), so that read
+//     alone decides; a login that writes also checks the identity item in
+//     the same transaction.
+//   - The secrets and lockouts of a revoked configuration stay behind under
+//     its client id, dead: login no longer finds the client id, and every
+//     token use checks that the identity item still names it.
 const (
 	AttrPK        = "pk"
 	AttrSK        = "sk"

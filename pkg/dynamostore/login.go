@@ -96,28 +96,6 @@ const stillHasClient = "attribute_not_exists(#deleted) AND #ua.#cid = :cid"
 
 var stillHasClientNames = map[string]string{"#deleted": attrDeleted, "#ua": attrConfig, "#cid": cfgClientID}
 
-// Live implements login.Store: one GetItem.
-func (s *Store) Live(ctx context.Context, identityID, clientID string) (bool, error) {
-	out, err := call(s, ctx, s.DB.GetItem, &dynamodb.GetItemInput{
-		TableName: s.tableName(), Key: identityKey(identityID), ConsistentRead: aws.Bool(true),
-		ProjectionExpression:     aws.String("#deleted, #ua.#cid"),
-		ExpressionAttributeNames: stillHasClientNames,
-	})
-	if err != nil {
-		return false, fmt.Errorf("dynamostore: login: %w", err)
-	}
-	return hasClient(out.Item, clientID), nil
-}
-
-func hasClient(av map[string]types.AttributeValue, clientID string) bool {
-	if len(av) == 0 {
-		return false
-	}
-	it := &item{m: av}
-	ua := it.sub(attrConfig)
-	return !it.bool(attrDeleted) && ua != nil && ua.str(cfgClientID) == clientID
-}
-
 // A failure either adds to a count still open, or starts a new one; each
 // is written only if the record is still as it was read, so that
 // concurrent failures all count.
@@ -172,9 +150,11 @@ const (
 )
 
 // Succeed implements login.Store: one TransactWriteItems if anything is to
-// be written, one GetItem otherwise. Nothing is written for an unlimited
-// secret and token, without a lockout record, between use-count flushes:
-// a secret a whole fleet shares is read on every login, never written.
+// be written, and no request otherwise: login's view, which ReadAttempt
+// found, is deleted with the configuration (see login's package comment).
+// Nothing is written for an unlimited secret and token, without a lockout
+// record, between use-count flushes: a secret a whole fleet shares is read
+// on every login, never written.
 func (s *Store) Succeed(ctx context.Context, sc login.Success) error {
 	var items []types.TransactWriteItem
 	secret := secretKey(sc.ClientID, sc.SecretID)
@@ -210,11 +190,7 @@ func (s *Store) Succeed(ctx context.Context, sc login.Success) error {
 		items = append(items, types.TransactWriteItem{Delete: &types.Delete{TableName: s.tableName(), Key: lockoutKey(sc.ClientID, sc.ClearLockout)}})
 	}
 	if len(items) == 0 {
-		live, err := s.Live(ctx, sc.IdentityID, sc.ClientID)
-		if err == nil && !live {
-			err = login.ErrGone
-		}
-		return err
+		return nil
 	}
 	items = append([]types.TransactWriteItem{{ConditionCheck: &types.ConditionCheck{
 		TableName: s.tableName(), Key: identityKey(sc.IdentityID),

@@ -158,8 +158,8 @@ func TestRevokingTheConfigurationKillsItsSecrets(t *testing.T) {
 	admin := token(t, orgA, caller.OrgAdmin)
 	e.calls.Reset()
 	e.do("DELETE", path(id), admin, "").config()
-	if got := e.calls.Calls(); !reflect.DeepEqual(got, map[string]int{"UpdateItem": 1}) {
-		t.Errorf("revoke made %v, want one UpdateItem", got)
+	if got := e.calls.Calls(); !reflect.DeepEqual(got, map[string]int{"GetItem": 1, "TransactWriteItems": 1}) {
+		t.Errorf("revoke made %v, want a read and one transaction", got)
 	}
 	e.do("GET", path(id)+"/client-secrets", admin, "").expectError(400, "BadRequest", "The identity does not have universal auth")
 	newClient := e.do("POST", path(id), admin, `{}`).config()["clientId"].(string)

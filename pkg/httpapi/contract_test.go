@@ -377,7 +377,9 @@ func TestDynamoDBCallsPerOperation(t *testing.T) {
 		{"GET", ``, map[string]int{"GetItem": 1}},
 		// Update reads, then writes both on the condition nothing changed.
 		{"PATCH", `{"accessTokenTTL": 60}`, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
-		{"DELETE", ``, map[string]int{"UpdateItem": 1}},
+		// Revoke reads, then removes the configuration and deletes login's
+		// view of it together.
+		{"DELETE", ``, map[string]int{"GetItem": 1, "TransactWriteItems": 1}},
 	}
 	for _, o := range ops {
 		e.calls.Reset()

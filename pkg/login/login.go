@@ -2,12 +2,15 @@
 // in, an access token out, with every setting of the configuration
 // enforced at its step, and the lockout that guards it.
 //
-// A login costs at most two DynamoDB round trips, success or failure: one
-// BatchGetItem reads what the decision needs (login's view of the
-// configuration, the secret's record and the lockout record, all under
-// the client id), then one request records the outcome. A success's
-// request also checks, in the same transaction, that the identity still
-// has this configuration.
+// A login costs one DynamoDB round trip when it has nothing to write, two
+// when it has: one BatchGetItem reads what the decision needs (login's view
+// of the configuration, the secret's record and the lockout record, all
+// under the client id), then one request records the outcome. Login's view
+// is live exactly while the identity has the configuration: revoking the
+// configuration or deleting the identity deletes it in the same
+// transaction, so the read alone decides. A success that writes (a limited
+// secret or token, a lockout to clear, a use count due) also checks, in
+// the same transaction, that the identity still has this configuration.
 package login
 
 import (
@@ -86,15 +89,13 @@ type Store interface {
 	// configuration, the secret secretID under it, and the lockout record
 	// of bucket.
 	ReadAttempt(ctx context.Context, clientID, secretID, bucket string) (Attempt, error)
-	// Live reports whether the identity still has the configuration of
-	// clientID: login's view of a revoked configuration stays behind.
-	Live(ctx context.Context, identityID, clientID string) (bool, error)
 	// RecordFailure adds a failure to the lockout record, if it still is
 	// as f assumed; otherwise it returns the record as it now is.
 	RecordFailure(ctx context.Context, clientID, bucket string, f Failure) (*Lockout, error)
 	// Succeed writes a success in one round trip, on the condition that
 	// the identity still has the configuration: ErrGone, ErrSecretRevoked
-	// or ErrNoUsesLeft otherwise, with nothing written.
+	// or ErrNoUsesLeft otherwise, with nothing written. A success with
+	// nothing to write costs no round trip.
 	Succeed(ctx context.Context, s Success) error
 	// ClearLockouts deletes every lockout record of the identity's
 	// configuration, and returns how many there were; guard is the
@@ -162,11 +163,11 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 	cl, cfg := att.Client, &att.Client.Config
 	// 2. Trusted IPs. Not a failure for the lockout.
 	if !cfg.ClientSecretTrustedIPs.Allows(r.From.IP) {
-		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, uaconfig.ErrIPNotTrusted)
+		return accesstoken.Issued{}, uaconfig.ErrIPNotTrusted
 	}
 	// 3. Locked out: even the right secret is refused.
 	if cfg.LockoutEnabled && att.Lockout.Locked(cfg, now) {
-		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrLocked)
+		return accesstoken.Issued{}, ErrLocked
 	}
 	// 4. Wrong or revoked secret: counts towards the lockout.
 	sec := att.Secret
@@ -178,10 +179,10 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 	}
 	// 5. Expired, 6. used up.
 	if sec.Expired(now) {
-		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrSecretExpired)
+		return accesstoken.Issued{}, ErrSecretExpired
 	}
 	if sec.Exhausted() {
-		return accesstoken.Issued{}, s.ifLive(ctx, cl, clientID, ErrSecretExhausted)
+		return accesstoken.Issued{}, ErrSecretExhausted
 	}
 
 	grant := accesstoken.Grant{IdentityID: cl.IdentityID, OrgID: cl.OrgID, ClientID: clientID, ClientSecretID: sec.ID,
@@ -215,21 +216,6 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 		err = errors.New("login: the configuration allows no token lifetime")
 	}
 	return issued, err
-}
-
-// ifLive returns err if the identity still has the configuration, and
-// ErrInvalidCredentials if not: a revoked configuration's client id is
-// unknown, whatever else is wrong.
-func (s *Service) ifLive(ctx context.Context, cl *Client, clientID string, err error) error {
-	live, lerr := s.Store.Live(ctx, cl.IdentityID, clientID)
-	switch {
-	case lerr != nil:
-		return lerr
-	case !live:
-		return ErrInvalidCredentials
-	default:
-		return err
-	}
 }
 
 // recordFailure adds a wrong secret's failure to the lockout and returns
