@@ -24,6 +24,7 @@ import (
 
 	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/app"
+	"github.com/uauth/uauth/pkg/authorizer"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/changes"
 	"github.com/uauth/uauth/pkg/dynamolocal"
@@ -126,7 +127,11 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	handler := newLocalHandler(api, app.Provisioner(cfg, db))
+	authz, err := app.Authorizer(ctx, cfg, db, keys.Signing, keys.Platform)
+	if err != nil {
+		return err
+	}
+	handler := newLocalHandler(api, app.Provisioner(cfg, db), authorizer.LocalHandler(authz, localIssuer(cfg.Issuer)))
 
 	port := os.Getenv("PORT")
 	if port == "" {
@@ -170,6 +175,17 @@ func runStack(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// localIssuer names the iss the demo protected API expects: ISSUER, or the
+// URL a request came in on, as the local API names it.
+func localIssuer(configured string) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if configured != "" {
+			return configured
+		}
+		return "http://" + r.Host
+	}
 }
 
 // signingKeyFile returns SIGNING_KEY_FILE, or .local/signing-key.pem,

@@ -91,6 +91,8 @@ func runWalkthrough(t *testing.T) {
 		answers = append(answers, m)
 	}
 	hex64 := regexp.MustCompile(`^[0-9a-f]{64}$`)
+	var firstJTI any
+	var firstExp float64
 	checks := []struct {
 		name string
 		ok   func(m map[string]any) bool
@@ -107,11 +109,29 @@ func runWalkthrough(t *testing.T) {
 		{"client secret", func(m map[string]any) bool { s, _ := m["clientSecret"].(string); return hex64.MatchString(s) }},
 		{"login", func(m map[string]any) bool { return m["tokenType"] == "Bearer" && m["accessToken"] != nil }},
 		{"the identity's own call", func(m map[string]any) bool { return m["identityUniversalAuth"] != nil }},
+		{"the protected API: the authorizer's context", func(m map[string]any) bool {
+			return m["identityId"] != nil && m["jti"] != nil && m["orgId"] == devOrgID && m["permissions"] == "identity:read"
+		}},
+		{"introspection", func(m map[string]any) bool {
+			if m["active"] != true || m["scope"] != "identity:read" {
+				return false
+			}
+			firstJTI, firstExp = m["jti"], m["exp"].(float64)
+			return true
+		}},
 		{"renew", func(m map[string]any) bool { return m["tokenType"] == "Bearer" && m["accessToken"] != nil }},
+		{"the renewed token: same jti, later exp", func(m map[string]any) bool {
+			exp, _ := m["exp"].(float64)
+			return m["active"] == true && m["jti"] == firstJTI && exp > firstExp
+		}},
 		{"revoke", func(m map[string]any) bool { return m["message"] == "Successfully revoked access token" }},
 		{"the revoked token refused", func(m map[string]any) bool {
 			return m["statusCode"] == 401.0 && m["message"] == "Failed to authorize: token has been revoked"
 		}},
+		{"the protected API refuses it, as API Gateway does", func(m map[string]any) bool {
+			return len(m) == 1 && m["message"] == "Forbidden"
+		}},
+		{"introspection: inactive", func(m map[string]any) bool { return len(m) == 1 && m["active"] == false }},
 	}
 	if len(answers) != len(checks) {
 		t.Fatalf("%d answers, want %d:\n%s", len(answers), len(checks), out)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
+
+	"github.com/uauth/uauth/pkg/authorizer"
 	"github.com/uauth/uauth/pkg/provisioner"
 )
 
@@ -18,11 +20,16 @@ const eventsPath = "/_local/events"
 // maxEventsBody caps an injected batch; SQS caps a message at 256 KiB.
 const maxEventsBody = 1 << 20
 
-// newLocalHandler serves the API and, beside it, event injection. It
-// dispatches by hand: a ServeMux in front would answer unclean paths with
-// redirects before the API's own JSON errors could.
-func newLocalHandler(api http.Handler, prov *provisioner.Handler) http.Handler {
+// newLocalHandler serves the API and, beside it, event injection and the
+// demo protected API (see authorizer.LocalHandler). It dispatches by hand:
+// a ServeMux in front would answer unclean paths with redirects before the
+// API's own JSON errors could.
+func newLocalHandler(api http.Handler, prov *provisioner.Handler, protected http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if p := r.URL.Path; p == authorizer.LocalPrefix || strings.HasPrefix(p, authorizer.LocalPrefix+"/") {
+			protected.ServeHTTP(w, r)
+			return
+		}
 		if strings.TrimSuffix(r.URL.Path, "/") != eventsPath {
 			api.ServeHTTP(w, r)
 			return

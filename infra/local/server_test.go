@@ -31,7 +31,7 @@ func TestEventInjection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newLocalHandler(api, app.Provisioner(cfg, db))
+	h := newLocalHandler(api, app.Provisioner(cfg, db), http.NotFoundHandler())
 	sample, err := os.ReadFile("../../events/eventbridge-identity-created.json")
 	if err != nil {
 		t.Fatal(err)

@@ -64,13 +64,23 @@ func (v walkthrough) steps() []step {
 		{"6. Call the API with the identity's own token", []string{
 			fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $ACCESS_TOKEN"; echo`, config),
 		}},
-		{"7. Renew the token", []string{
+		{"7. Call another API with it: the demo protected API, through uauth's Lambda authorizer as API Gateway calls it", []string{
+			`curl -s "$UAUTH/_local/protected/orders" -H "Authorization: Bearer $ACCESS_TOKEN"; echo`,
+		}},
+		{"8. Introspect it (RFC 7662), as a resource server with token:introspect; client_ip is where its bearer called from", []string{
+			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/introspect" %s --data-urlencode "token=$ACCESS_TOKEN" -d client_ip=127.0.0.1; echo`, admin),
+		}},
+		{"9. A second later, renew it, and introspect the new token: the same jti, an exp one second later", []string{
+			`sleep 1`,
 			capture("RENEWED", fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/renew" %s -d "{\"accessToken\":\"$ACCESS_TOKEN\"}"`, json)),
 			extract("ACCESS_TOKEN", "RENEWED", "accessToken"),
+			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/introspect" %s --data-urlencode "token=$ACCESS_TOKEN" -d client_ip=127.0.0.1; echo`, admin),
 		}},
-		{"8. Revoke it, and see it refused", []string{
+		{"10. Revoke it, and see the API, the protected API and introspection refuse it", []string{
 			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/revoke" %s -d "{\"accessToken\":\"$ACCESS_TOKEN\"}"; echo`, json),
 			fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $ACCESS_TOKEN"; echo`, config),
+			`curl -s "$UAUTH/_local/protected/orders" -H "Authorization: Bearer $ACCESS_TOKEN"; echo`,
+			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/introspect" %s --data-urlencode "token=$ACCESS_TOKEN" -d client_ip=127.0.0.1; echo`, admin),
 		}},
 	}
 }

@@ -56,8 +56,9 @@ type Store interface {
 	// UseLimited counts one use of a limited token, in one round trip and
 	// atomically with every check of a use: the identity is live and still
 	// has this configuration, nets (uaconfig.CallerNets of the caller)
-	// meets its accessTokenTrustedIps, it holds perm, the secret is not
-	// revoked, and the token is not revoked and has uses left. A refusal
+	// meets its accessTokenTrustedIps, it holds perm (unless perm is ""),
+	// the secret is not revoked, and the token is not revoked and has uses
+	// left. A refusal
 	// returns the State of the parts whose checks failed, nothing written.
 	UseLimited(ctx context.Context, ref Ref, nets []string, perm caller.Permission) (refused *State, err error)
 	// RevokeToken records the token as revoked until keepUntil, when no
@@ -138,44 +139,63 @@ func refOf(c *caller.Claims) Ref {
 }
 
 // Use implements caller.IdentityTokens: one use of an identity token as a
-// bearer, by a caller at from.IP needing perm. It costs one DynamoDB round
-// trip: a read for a token without a use limit, which is therefore never
-// written however often it is used, and one transaction for a limited
-// token, which counts the use only if every other check passes.
+// bearer, by a caller at from.IP needing perm.
 func (s *Service) Use(ctx context.Context, tok *caller.Token, from caller.Origin, perm caller.Permission) (caller.Actor, error) {
+	actor, _, err := s.Check(ctx, tok, from, perm)
+	return actor, err
+}
+
+// Check is one use of an identity token as a bearer, by a caller at from.IP
+// needing perm ("" for none), with every rule of a use: the token's
+// signature and claims, revocation of the token, its secret and its
+// configuration, the identity's existence, the trusted IPs, the use limit
+// and the permission. It is the one place those rules are applied, for
+// uauth's own routes and for other APIs' (package authorizer) alike, and
+// it returns the actor and the token's claims.
+//
+// It costs one DynamoDB round trip: a read for a token without a use
+// limit, which is therefore never written however often it is used, and
+// one transaction for a limited token, which counts the use only if every
+// other check passes. That transaction proves perm but returns nothing, so
+// a limited token's actor holds only perm (Actor.Partial).
+func (s *Service) Check(ctx context.Context, tok *caller.Token, from caller.Origin, perm caller.Permission) (caller.Actor, *caller.Claims, error) {
 	c, err := s.Verify(ctx, tok, from.Issuer)
 	if err != nil {
-		return caller.Actor{}, err
+		return caller.Actor{}, nil, err
 	}
 	actor := caller.Actor{ID: c.Subject, OrgID: c.OrgID, Type: caller.ActorIdentity}
 	if c.NumUsesLimit == 0 {
 		st, err := s.Store.TokenState(ctx, refOf(c))
 		if err != nil {
-			return caller.Actor{}, err
+			return caller.Actor{}, nil, err
 		}
 		if err := explainUse(&st, c, from, perm); err != nil {
-			return caller.Actor{}, err
+			return caller.Actor{}, nil, err
 		}
 		actor.Permissions = st.Identity.Permissions
-		return actor, nil
+		return actor, c, nil
 	}
 	if !from.IP.IsValid() {
-		return caller.Actor{}, uaconfig.ErrIPNotTrusted
+		return caller.Actor{}, nil, uaconfig.ErrIPNotTrusted
 	}
 	refused, err := s.Store.UseLimited(ctx, refOf(c), uaconfig.CallerNets(from.IP), perm)
 	if err != nil {
-		return caller.Actor{}, err
+		return caller.Actor{}, nil, err
 	}
 	if refused != nil {
 		if err := explainUse(refused, c, from, perm); err != nil {
-			return caller.Actor{}, err
+			return caller.Actor{}, nil, err
 		}
-		return caller.Actor{}, fmt.Errorf("accesstoken: use refused for no reason found: %+v", refused)
+		return caller.Actor{}, nil, fmt.Errorf("accesstoken: use refused for no reason found: %+v", refused)
+	}
+	if perm == "" {
+		actor.Partial = true
+		return actor, c, nil
 	}
 	// The transaction proved perm; that is all the caller may rely on
 	// without reading the identity (Permissions).
 	actor.Permissions, actor.Partial = []string{string(perm)}, true
-	return actor, nil
+	return actor, c, nil
 }
 
 // explainUse applies the checks of a use to st, in the contract's order:
@@ -191,7 +211,7 @@ func explainUse(st *State, c *caller.Claims, from caller.Origin, perm caller.Per
 	if t := st.Token; t != nil && t.Limit > 0 && t.Uses >= t.Limit {
 		return ErrUsageLimit
 	}
-	if id := st.Identity; id != nil && !caller.HasPermission(id.Permissions, perm) {
+	if id := st.Identity; id != nil && perm != "" && !caller.HasPermission(id.Permissions, perm) {
 		return caller.ErrPermissionDenied
 	}
 	return nil

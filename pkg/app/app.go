@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/authorizer"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/dynamostore"
@@ -111,4 +112,37 @@ func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler
 		// write), each within the call deadline.
 		Reserve: 2 * cfg.CallTimeout,
 	}
+}
+
+// Authorizer returns the Lambda authorizer for other APIs. It reads its
+// keys once now, as API does. In Lambda it needs ISSUER, since it sees no
+// request of uauth's own to take the issuer from (functions/authorizer
+// refuses to start without it); the local stack leaves it empty and names
+// the issuer with each request, as its API does.
+func Authorizer(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, signing, platform keyring.Source) (*authorizer.Authorizer, error) {
+	routes, err := authorizer.ParseRoutes(cfg.RoutePermissions)
+	if err != nil {
+		return nil, fmt.Errorf("ROUTE_PERMISSIONS: %w", err)
+	}
+	log := cfg.Logger()
+	signingKeys, err := keyring.New(ctx, signing, accesstoken.ParseSigningKey)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	signingKeys.OnError = func(err error) {
+		log.Error("re-reading a key failed; the keys in hand stay in use", slog.String("key", "signing key"), slog.String("error", err.Error()))
+	}
+	a := &authorizer.Authorizer{
+		Tokens: &accesstoken.Service{Store: Store(cfg, db), Signer: accesstoken.NewSigner(signingKeys, cfg.Audience)},
+		Issuer: cfg.Issuer, Routes: routes, Logger: log,
+	}
+	if cfg.AllowPlatformTokens {
+		platformKeys, err := keyring.New(ctx, platform, keyring.Secret)
+		if err != nil {
+			return nil, fmt.Errorf("platform token key: %w", err)
+		}
+		a.Platform = caller.NewPlatform(platformKeys)
+		a.Platform.ForbiddenIssuer = cfg.Issuer
+	}
+	return a, nil
 }

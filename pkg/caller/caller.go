@@ -25,6 +25,9 @@ const (
 	IdentityEditAuth   Permission = "identity:edit-auth"
 	IdentityRevokeAuth Permission = "identity:revoke-auth"
 	OrgAdmin           Permission = "org:admin" // implies every other permission
+	// TokenIntrospect lets a resource server ask whether a token is active
+	// (RFC 7662 introspection).
+	TokenIntrospect Permission = "token:introspect"
 )
 
 // Actor types, in the actorType claim.

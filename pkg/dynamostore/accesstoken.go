@@ -92,16 +92,23 @@ func tokenRecord(av map[string]types.AttributeValue) (*accesstoken.Record, error
 const (
 	useToken     = "SET #uses = #uses + :one"
 	useTokenCond = "attribute_exists(#pk) AND #uses < #limit AND " + notRevoked
-	useIdentity  = "attribute_exists(#pk) AND " + stillHasClient + " AND #org = :org AND (contains(#perms, :perm) OR contains(#perms, :admin))"
+	useIdentity  = "attribute_exists(#pk) AND " + stillHasClient + " AND #org = :org"
+	usePerm      = " AND (contains(#perms, :perm) OR contains(#perms, :admin))"
 	useSecret    = "attribute_exists(#pk) AND " + notRevoked
 )
 
 var (
-	useTokenNames    = map[string]string{"#pk": AttrPK, "#uses": attrUses, "#limit": attrUsesLimit, "#revoked": attrRevokedAt}
-	useIdentityNames = withNames(stillHasClientNames, "#pk", AttrPK, "#org", attrOrgID, "#perms", attrPermissions, "#nets", cfgTokenNets)
-	useSecretNames   = map[string]string{"#pk": AttrPK, "#revoked": attrRevokedAt}
-	// netsConditions[n] tests n caller networks: 33 for IPv4, 129 for IPv6.
-	netsConditions = map[int]string{33: netsCondition(33), 129: netsCondition(129)}
+	useTokenNames       = map[string]string{"#pk": AttrPK, "#uses": attrUses, "#limit": attrUsesLimit, "#revoked": attrRevokedAt}
+	useIdentityNames    = withNames(stillHasClientNames, "#pk", AttrPK, "#org", attrOrgID, "#perms", attrPermissions, "#nets", cfgTokenNets)
+	useAnyIdentityNames = withNames(stillHasClientNames, "#pk", AttrPK, "#org", attrOrgID, "#nets", cfgTokenNets)
+	useSecretNames      = map[string]string{"#pk": AttrPK, "#revoked": attrRevokedAt}
+	// useConditions[withPerm][n] is the identity's condition for n caller
+	// networks (33 for IPv4, 129 for IPv6), with or without a permission,
+	// built once.
+	useConditions = map[bool]map[int]string{
+		false: {33: useIdentity + netsCondition(33), 129: useIdentity + netsCondition(129)},
+		true:  {33: useIdentity + usePerm + netsCondition(33), 129: useIdentity + usePerm + netsCondition(129)},
+	}
 )
 
 func netsCondition(n int) string {
@@ -119,15 +126,18 @@ func netsCondition(n int) string {
 
 // UseLimited implements accesstoken.Store: one TransactWriteItems.
 func (s *Store) UseLimited(ctx context.Context, ref accesstoken.Ref, nets []string, perm caller.Permission) (*accesstoken.State, error) {
-	netsCond, ok := netsConditions[len(nets)]
+	identityCond, ok := useConditions[perm != ""][len(nets)]
 	if !ok {
 		return nil, fmt.Errorf("dynamostore: %d caller networks, want 33 or 129", len(nets))
 	}
-	values := map[string]types.AttributeValue{
-		":cid": str(ref.ClientID), ":org": str(ref.OrgID), ":perm": str(string(perm)), ":admin": str(string(caller.OrgAdmin)),
-	}
+	values := map[string]types.AttributeValue{":cid": str(ref.ClientID), ":org": str(ref.OrgID)}
 	for i, n := range nets {
 		values[":n"+strconv.Itoa(i)] = str(n)
+	}
+	identityNames := useAnyIdentityNames
+	if perm != "" {
+		values[":perm"], values[":admin"] = str(string(perm)), str(string(caller.OrgAdmin))
+		identityNames = useIdentityNames
 	}
 	canceled, err := s.transact(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
 		{Update: &types.Update{
@@ -139,8 +149,8 @@ func (s *Store) UseLimited(ctx context.Context, ref accesstoken.Ref, nets []stri
 		}},
 		{ConditionCheck: &types.ConditionCheck{
 			TableName: s.tableName(), Key: identityKey(ref.IdentityID),
-			ConditionExpression:                 aws.String(useIdentity + netsCond),
-			ExpressionAttributeNames:            useIdentityNames,
+			ConditionExpression:                 aws.String(identityCond),
+			ExpressionAttributeNames:            identityNames,
 			ExpressionAttributeValues:           values,
 			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 		}},

@@ -355,6 +355,23 @@ func TestExpressionsMatchTheBuilder(t *testing.T) {
 			cases: useIdentityCases("2001:db8:2::/48", "2001:db8:1::/48"),
 		},
 		{
+			// A route that needs only a valid token (package authorizer).
+			name: "token use: identity, no permission needed",
+			send: func(s *dynamostore.Store) error {
+				_, err := s.UseLimited(ctx, ref, uaconfig.CallerNets(ipv4), "")
+				return err
+			},
+			part: 1, builder: useIdentity,
+			cases: []exprCase{
+				{"configured, every address trusted", configured, holds},
+				{"no permissions", with(configured, "permissions", avList()), holds},
+				{"only another network trusted", with(bare, "ua", uaMap(clientID, 1, "198.51.100.0/24")), fails},
+				{"reconfigured since", otherClient, fails},
+				{"other org's", otherOrgsConfig, fails},
+				{"no identity", nil, fails},
+			},
+		},
+		{
 			name: "token use: secret",
 			send: func(s *dynamostore.Store) error {
 				_, err := s.UseLimited(ctx, ref, uaconfig.CallerNets(ipv4), caller.IdentityRead)
@@ -584,13 +601,16 @@ func useIdentity(v sent) expression.Builder {
 	if len(trusted) < 2 {
 		panic(fmt.Sprintf("the store sent %d caller networks", len(trusted)))
 	}
-	return expression.NewBuilder().WithCondition(expression.And(
-		expression.Name("pk").AttributeExists(),
+	terms := []expression.ConditionBuilder{
 		expression.Name("deleted").AttributeNotExists(),
 		expression.Name("ua.clientId").Equal(v.of(":cid")),
 		expression.Name("orgId").Equal(v.of(":org")),
-		expression.Or(expression.Contains(perms, v.av(":perm")), expression.Contains(perms, v.av(":admin"))),
-		expression.Or(trusted[0], trusted[1], trusted[2:]...)))
+	}
+	if _, needsPerm := v[":perm"]; needsPerm {
+		terms = append(terms, expression.Or(expression.Contains(perms, v.av(":perm")), expression.Contains(perms, v.av(":admin"))))
+	}
+	terms = append(terms, expression.Or(trusted[0], trusted[1], trusted[2:]...))
+	return expression.NewBuilder().WithCondition(expression.And(expression.Name("pk").AttributeExists(), terms[0], terms[1:]...))
 }
 
 func newSecret(now time.Time) clientsecret.Secret {

@@ -53,6 +53,10 @@ type Config struct {
 	Audience           string        // TOKEN_AUDIENCE: the aud of uauth's tokens (default "uauth")
 	CallTimeout        time.Duration // DYNAMODB_TIMEOUT: deadline of each DynamoDB call (default 3s)
 
+	// The authorizer's.
+	RoutePermissions    string // ROUTE_PERMISSIONS: "METHOD /path=permission" entries, ";" or newline separated
+	AllowPlatformTokens bool   // ALLOW_PLATFORM_TOKENS: the authorizer accepts platform (HS256) tokens too (default false)
+
 	AutoAttach    bool            // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
 	DefaultConfig uaconfig.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
 	TombstoneTTL  time.Duration   // TOMBSTONE_TTL: how long a deleted identity stays deleted
@@ -99,6 +103,14 @@ func Load(getenv func(string) string) (Config, error) {
 			errs = append(errs, fmt.Errorf("AUTO_ATTACH: want true or false, got %q", v))
 		}
 		c.AutoAttach = b
+	}
+	c.RoutePermissions = getenv("ROUTE_PERMISSIONS")
+	if v := getenv("ALLOW_PLATFORM_TOKENS"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ALLOW_PLATFORM_TOKENS: want true or false, got %q", v))
+		}
+		c.AllowPlatformTokens = b
 	}
 	if v := getenv("DEFAULT_UA_CONFIG"); strings.TrimSpace(v) != "" {
 		// The same decoder and rules as a POST body.
@@ -260,45 +272,58 @@ type Keys struct {
 // either side of a rotation verifies), or a local stand-in: AUTH_SECRET,
 // SIGNING_KEY_FILE and CLIENT_SECRET_KEY.
 func (c Config) Keys(cfg aws.Config) (Keys, error) {
-	var sm *secretsmanager.Client
-	secret := func(arnEnv, arn, localEnv string, local keyring.Source) (keyring.Source, error) {
-		switch {
-		case arn != "":
-			if sm == nil {
-				sm = secretsmanager.NewFromConfig(cfg)
-			}
-			return SecretVersions(sm, arnEnv, arn), nil
-		case local != nil:
-			return local, nil
-		default:
-			return nil, fmt.Errorf("set %s (or %s for local use)", arnEnv, localEnv)
-		}
-	}
 	var k Keys
-	var errs []error
-	var err error
+	var errs [3]error
+	k.Platform, errs[0] = c.PlatformKey(cfg)
+	k.Signing, errs[1] = c.SigningKey(cfg)
+	k.ClientSecret, errs[2] = c.ClientSecretKeySource(cfg)
+	return k, errors.Join(errs[:]...)
+}
+
+// PlatformKey is the source of the platform tokens' HS256 key:
+// AUTH_SECRET_ARN, or AUTH_SECRET locally.
+func (c Config) PlatformKey(cfg aws.Config) (keyring.Source, error) {
 	var local keyring.Source
 	if c.AuthSecret != "" {
 		local = keyring.Static([]byte(c.AuthSecret))
 	}
-	k.Platform, err = secret("AUTH_SECRET_ARN", c.AuthSecretARN, "AUTH_SECRET", local)
-	errs = append(errs, err)
-	local = nil
+	return secretSource(cfg, "AUTH_SECRET_ARN", c.AuthSecretARN, "AUTH_SECRET", local)
+}
+
+// SigningKey is the source of uauth's RSA signing key (PEM):
+// SIGNING_KEY_SECRET_ARN, or SIGNING_KEY_FILE locally.
+func (c Config) SigningKey(cfg aws.Config) (keyring.Source, error) {
+	var local keyring.Source
 	if c.SigningKeyFile != "" {
 		local = func(context.Context) ([][]byte, error) {
 			b, err := os.ReadFile(c.SigningKeyFile)
 			return [][]byte{b}, err
 		}
 	}
-	k.Signing, err = secret("SIGNING_KEY_SECRET_ARN", c.SigningKeyARN, "SIGNING_KEY_FILE", local)
-	errs = append(errs, err)
-	local = nil
+	return secretSource(cfg, "SIGNING_KEY_SECRET_ARN", c.SigningKeyARN, "SIGNING_KEY_FILE", local)
+}
+
+// ClientSecretKeySource is the source of the client secrets' HMAC key:
+// CLIENT_SECRET_KEY_ARN, or CLIENT_SECRET_KEY locally.
+func (c Config) ClientSecretKeySource(cfg aws.Config) (keyring.Source, error) {
+	var local keyring.Source
 	if c.ClientSecretKey != "" {
 		local = keyring.Static([]byte(c.ClientSecretKey))
 	}
-	k.ClientSecret, err = secret("CLIENT_SECRET_KEY_ARN", c.ClientSecretKeyARN, "CLIENT_SECRET_KEY", local)
-	errs = append(errs, err)
-	return k, errors.Join(errs...)
+	return secretSource(cfg, "CLIENT_SECRET_KEY_ARN", c.ClientSecretKeyARN, "CLIENT_SECRET_KEY", local)
+}
+
+// secretSource is the Secrets Manager secret arn (named by arnEnv) if set,
+// else the local stand-in (named by localEnv).
+func secretSource(cfg aws.Config, arnEnv, arn, localEnv string, local keyring.Source) (keyring.Source, error) {
+	switch {
+	case arn != "":
+		return SecretVersions(secretsmanager.NewFromConfig(cfg), arnEnv, arn), nil
+	case local != nil:
+		return local, nil
+	default:
+		return nil, fmt.Errorf("set %s (or %s for local use)", arnEnv, localEnv)
+	}
 }
 
 // SecretVersions is a keyring.Source over a Secrets Manager secret: its

@@ -95,6 +95,7 @@ func New(o Options) http.Handler {
 	h.routeConfig()
 	h.routeClientSecrets()
 	h.routeLogin()
+	h.routeIntrospect()
 	h.routeWellKnown()
 	h.routeOrgDefaults()
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { h.writeError(w, r, errRouteNotFound) })

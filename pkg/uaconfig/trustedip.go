@@ -107,6 +107,12 @@ func (l TrustedIPs) Allows(addr netip.Addr) bool {
 	return false
 }
 
+// AllowsAll reports whether the list admits every address, IPv4 and IPv6.
+func (l TrustedIPs) AllowsAll() bool {
+	nets := l.Nets()
+	return slices.Contains(nets, "0.0.0.0/0") && slices.Contains(nets, "::/0")
+}
+
 // Nets returns the list's networks as canonical masked CIDR strings, sorted
 // and without duplicates. Together with CallerNets it lets a database test
 // membership with set operations: l.Allows(a) exactly when CallerNets(a)
