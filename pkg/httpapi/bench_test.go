@@ -32,6 +32,7 @@ const (
 	usdPerMillionInvokes = 0.20
 	usdPerMillionHTTPAPI = 1.00
 	lambdaMemoryMB       = 256 // template.yaml's Globals.Function.MemorySize
+	authorizerMemoryMB   = 128 // what an authorizer needs: it holds no more than a key ring
 	benchAttachBody      = `{"clientSecretTrustedIps":[{"ipAddress":"0.0.0.0/0"}],"accessTokenTrustedIps":[{"ipAddress":"0.0.0.0/0"}],"accessTokenTTL":3600}`
 )
 
@@ -43,6 +44,11 @@ type operation struct {
 	name    string
 	setup   func(e *env) benchState
 	request func(s benchState) *http.Request
+	// authorizer: the request goes to the local stack's demo protected API,
+	// through the Lambda authorizer's code, instead of to the API; it is
+	// priced as an authorizer invocation (128 MB, no HTTP API request of
+	// its own: the protected API's is paid either way).
+	authorizer bool
 }
 
 func operations(b *testing.B) []operation {
@@ -63,24 +69,37 @@ func operations(b *testing.B) []operation {
 		s.token = e.accessToken(s.client, s.secret, addrA)
 		return s
 	}
+	withLimitedToken := func(e *env) benchState {
+		id, client := e.attached(orgA, `{"accessTokenNumUsesLimit":1000}`, caller.IdentityRead)
+		s := benchState{id: id, client: client}
+		s.secret, _ = e.newSecret(orgA, s.id, `{"description":"ci"}`)
+		s.token = e.accessToken(s.client, s.secret, addrA)
+		return s
+	}
 	return []operation{
-		{"attach", fresh, func(s benchState) *http.Request { return request(peer, "POST", path(s.id), admin, benchAttachBody) }},
-		{"get", attached, func(s benchState) *http.Request { return request(peer, "GET", path(s.id), admin, "") }},
-		{"update", attached, func(s benchState) *http.Request {
+		{name: "attach", setup: fresh, request: func(s benchState) *http.Request { return request(peer, "POST", path(s.id), admin, benchAttachBody) }},
+		{name: "get", setup: attached, request: func(s benchState) *http.Request { return request(peer, "GET", path(s.id), admin, "") }},
+		{name: "update", setup: attached, request: func(s benchState) *http.Request {
 			return request(peer, "PATCH", path(s.id), admin, `{"accessTokenTTL":1800,"lockoutEnabled":false}`)
 		}},
-		{"revoke", attached, func(s benchState) *http.Request { return request(peer, "DELETE", path(s.id), admin, "") }},
-		{"create secret", attached, func(s benchState) *http.Request {
+		{name: "revoke", setup: attached, request: func(s benchState) *http.Request { return request(peer, "DELETE", path(s.id), admin, "") }},
+		{name: "create secret", setup: attached, request: func(s benchState) *http.Request {
 			return request(peer, "POST", path(s.id)+"/client-secrets", admin, `{"description":"ci"}`)
 		}},
-		{"login", withSecret, func(s benchState) *http.Request {
+		{name: "login", setup: withSecret, request: func(s benchState) *http.Request {
 			return request(addrA, "POST", "/api/v1/auth/universal-auth/login", "", `{"clientId":"`+s.client+`","clientSecret":"`+s.secret+`"}`)
 		}},
-		{"token use (GET with it)", withToken, func(s benchState) *http.Request {
+		{name: "token use (GET with it)", setup: withToken, request: func(s benchState) *http.Request {
 			return request(addrA, "GET", path(s.id), s.token, "")
 		}},
-		{"renew", withToken, func(s benchState) *http.Request {
+		{name: "renew", setup: withToken, request: func(s benchState) *http.Request {
 			return request(addrA, "POST", "/api/v1/auth/token/renew", "", `{"accessToken":"`+s.token+`"}`)
+		}},
+		{name: "authorizer decision", setup: withToken, authorizer: true, request: func(s benchState) *http.Request {
+			return request(addrA, "GET", "/_local/protected/orders", s.token, "")
+		}},
+		{name: "authorizer decision, limited token", setup: withLimitedToken, authorizer: true, request: func(s benchState) *http.Request {
+			return request(addrA, "GET", "/_local/protected/orders", s.token, "")
 		}},
 	}
 }
@@ -88,6 +107,7 @@ func operations(b *testing.B) []operation {
 // row is one operation's figures.
 type row struct {
 	name                         string
+	authorizer                   bool
 	p50, p99, floor50            time.Duration
 	allocs, floorAllocs          float64
 	trips, rru, wru, usdPerMilln float64
@@ -116,15 +136,19 @@ func BenchmarkOperations(b *testing.B) {
 		fmt.Fprintf(os.Stdout, "| %s | %s | %s | %s | %.2f | %.0f (%.0f) | %.0f | %.1f | %.1f | %.2f |\n", r.name, ms(r.p50), ms(r.p99), ms(r.floor50),
 			float64(r.p50)/float64(r.floor50), r.allocs, r.floorAllocs, r.trips, r.rru, r.wru, r.usdPerMilln)
 	}
-	fmt.Fprintf(os.Stdout, "\n$ per million: DynamoDB on demand $%.3f/M WRU and $%.3f/M RRU, Lambda arm64 at %d MB ($%.10f per GB-s, duration = handler p50 rounded up to 1 ms) plus $%.2f/M requests, HTTP API $%.2f/M requests (us-east-1).\n",
-		usdPerMillionWRU, usdPerMillionRRU, lambdaMemoryMB, usdPerGBSecondARM, usdPerMillionInvokes, usdPerMillionHTTPAPI)
+	fmt.Fprintf(os.Stdout, "\n$ per million: DynamoDB on demand $%.3f/M WRU and $%.3f/M RRU, Lambda arm64 at %d MB (the authorizer at %d MB) ($%.10f per GB-s, duration = handler p50 rounded up to 1 ms) plus $%.2f/M requests, HTTP API $%.2f/M requests (us-east-1; none for the authorizer, whose API's request is paid either way).\n",
+		usdPerMillionWRU, usdPerMillionRRU, lambdaMemoryMB, authorizerMemoryMB, usdPerGBSecondARM, usdPerMillionInvokes, usdPerMillionHTTPAPI)
 }
 
 func measure(b *testing.B, op operation) row {
 	e := newEnv(b)
 	e.calls.Capacity, e.calls.Capture = true, true
+	handler := e.handler
+	if op.authorizer {
+		handler = localProtected(e, e.store)
+	}
 	ctx := context.Background()
-	var handler, floor []time.Duration
+	var times, floor []time.Duration
 	var allocs, floorAllocs, trips uint64
 	var rru, wru float64
 	var before, after runtime.MemStats
@@ -137,8 +161,8 @@ func measure(b *testing.B, op operation) row {
 
 		req, rec := op.request(s), httptest.NewRecorder()
 		t0 := time.Now()
-		e.handler.ServeHTTP(rec, req)
-		handler = append(handler, time.Since(t0))
+		handler.ServeHTTP(rec, req)
+		times = append(times, time.Since(t0))
 
 		runtime.ReadMemStats(&after)
 		allocs += after.Mallocs - before.Mallocs
@@ -171,7 +195,7 @@ func measure(b *testing.B, op operation) row {
 		floorAllocs += after.Mallocs - before.Mallocs
 	}
 	n := float64(b.N)
-	res := row{name: op.name, p50: percentile(handler, 50), p99: percentile(handler, 99), floor50: percentile(floor, 50),
+	res := row{name: op.name, authorizer: op.authorizer, p50: percentile(times, 50), p99: percentile(times, 99), floor50: percentile(floor, 50),
 		allocs: float64(allocs) / n, floorAllocs: float64(floorAllocs) / n, trips: float64(trips) / n, rru: rru / n, wru: wru / n}
 	res.usdPerMilln = costPerMillion(res)
 	b.ReportMetric(micros(res.p50), "p50-µs")
@@ -187,12 +211,17 @@ func measure(b *testing.B, op operation) row {
 	return res
 }
 
-// costPerMillion prices a million operations (see the constants).
+// costPerMillion prices a million operations (see the constants): the
+// API's behind HTTP API at its memory size, an authorizer's at 128 MB with
+// no HTTP API request of its own.
 func costPerMillion(r row) float64 {
+	memoryMB, gateway := float64(lambdaMemoryMB), usdPerMillionHTTPAPI
+	if r.authorizer {
+		memoryMB, gateway = authorizerMemoryMB, 0
+	}
 	billedMS := math.Ceil(float64(r.p50) / float64(time.Millisecond))
-	gbSeconds := billedMS / 1000 * lambdaMemoryMB / 1024
-	return r.rru*usdPerMillionRRU + r.wru*usdPerMillionWRU +
-		gbSeconds*usdPerGBSecondARM*1e6 + usdPerMillionInvokes + usdPerMillionHTTPAPI
+	gbSeconds := billedMS / 1000 * memoryMB / 1024
+	return r.rru*usdPerMillionRRU + r.wru*usdPerMillionWRU + gbSeconds*usdPerGBSecondARM*1e6 + usdPerMillionInvokes + gateway
 }
 
 // BenchmarkAttachThroughput runs attaches from 16 concurrent clients
@@ -347,4 +376,76 @@ func errorLines(l *logBuffer) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// BenchmarkAuthorizerThroughput runs authorizations from 16 concurrent
+// clients through the local stack's demo protected API (the Lambda
+// authorizer's code, over loopback HTTP, as make run serves it), next to
+// the same DynamoDB reads sent bare by 16 workers, and a control side that
+// sends them bare too (control/bare: the harness's own spread). Tokens have
+// no use limit, so each authorization is one strongly consistent
+// BatchGetItem, the same on every side; the sides rotate over six rounds.
+func BenchmarkAuthorizerThroughput(b *testing.B) {
+	const workers, tokens = 16, 32
+	e := newEnv(b)
+	ctx := context.Background()
+	srv := httptest.NewServer(localProtected(e, e.store))
+	b.Cleanup(srv.Close)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers}}
+
+	// Each token's authorization, and the one read it makes, captured.
+	toks := make([]string, tokens)
+	reads := make([]any, tokens)
+	for i := range toks {
+		id, cid := e.attached(orgA, `{}`, caller.IdentityRead)
+		secret, _ := e.newSecret(orgA, id, `{}`)
+		toks[i] = e.accessToken(cid, secret, addrA)
+		e.calls.Capture = true
+		e.calls.Reset()
+		rec := httptest.NewRecorder()
+		localProtected(e, e.store).ServeHTTP(rec, request(addrA, "GET", "/_local/protected/orders", toks[i], ""))
+		if rec.Code != http.StatusOK || len(e.calls.Requests()) != 1 {
+			b.Fatalf("authorization: %d %s, %d requests", rec.Code, rec.Body, len(e.calls.Requests()))
+		}
+		reads[i] = e.calls.Requests()[0]
+		e.calls.Capture = false
+	}
+	authorize := func(i int) error {
+		req, _ := http.NewRequest("GET", srv.URL+"/_local/protected/orders", nil)
+		req.Header.Set("Authorization", "Bearer "+toks[i%tokens])
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("authorization: %d %s", resp.StatusCode, body)
+		}
+		return nil
+	}
+	bare := func(i int) error { return dynamotest.Replay(ctx, e.db, reads[i%tokens]) }
+	sides := []struct {
+		do   func(int) error
+		time time.Duration
+	}{{do: authorize}, {do: bare}, {do: bare}}
+	warm := max(b.N/5, 64)
+	for k := range sides {
+		concurrently(b, workers, 0, warm, sides[k].do)
+	}
+	const rounds = 6
+	b.ResetTimer()
+	for r := range rounds {
+		lo, hi := b.N*r/rounds, b.N*(r+1)/rounds
+		for k := range sides {
+			side := &sides[(r+k)%len(sides)]
+			side.time += concurrently(b, workers, lo, hi, side.do)
+		}
+	}
+	b.StopTimer()
+	rate := func(k int) float64 { return float64(b.N) / sides[k].time.Seconds() }
+	b.ReportMetric(rate(0), "authorizations/s")
+	b.ReportMetric(rate(1), "bare-reads/s")
+	b.ReportMetric(rate(0)/rate(1), "authorizer/bare")
+	b.ReportMetric(rate(2)/rate(1), "control/bare")
 }
