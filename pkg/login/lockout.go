@@ -32,7 +32,7 @@ func (l Lockout) Locked(c *uaconfig.Config, now time.Time) bool {
 // rather than starting a new one: the count is below the threshold and the
 // last failure is within the reset window.
 func (l Lockout) Counting(c *uaconfig.Config, now time.Time) bool {
-	return l.Fails > 0 && l.Fails < c.LockoutThreshold && now.Before(l.LastFailAt.Add(seconds(c.LockoutCounterResetSeconds)))
+	return l.Fails < c.LockoutThreshold && now.Before(l.LastFailAt.Add(seconds(c.LockoutCounterResetSeconds)))
 }
 
 // Live reports whether the record still matters at now: counting or locked.
