@@ -109,6 +109,10 @@ func checkIdentity(o *strictjson.Object, identityID string) error {
 // ipList checks the shape of a trusted-IP list: a non-empty array of
 // objects with a string ipAddress. The addresses are parsed later, once the
 // whole body has passed the schema.
+//
+// Every element that is not such an object is an issue with its path, null
+// included: a list the schema refuses must never read as "not given",
+// which would leave the default (every address) in force.
 func ipList(o *strictjson.Object, name string) ([]string, bool, error) {
 	list := []string{}
 	valid := true
@@ -116,6 +120,9 @@ func ipList(o *strictjson.Object, name string) ([]string, bool, error) {
 		path := name + "." + strconv.Itoa(i)
 		addr, found, bad := "", false, false
 		isObject := o.Kind() == '{'
+		if o.Kind() == 'n' {
+			o.Issue(path, "expected an object, got null")
+		}
 		_, err := o.Object(path, func(o *strictjson.Object, member string) error {
 			if member != "ipAddress" {
 				return o.Skip()

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/uauth/uauth/pkg/uaconfig/uaconfigtest"
 	"github.com/uauth/uauth/pkg/validation"
 )
 
@@ -158,6 +159,7 @@ func FuzzDecodeSettings(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"accessTokenTTL": 3600, "accessTokenMaxTTL": 0}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`,
 		`{"lockoutThreshold": 1e1}`, `{"accessTokenTTL": "x"}`, `[`, `{"identityId": "` + pathID + `"}`, `null`,
+		`{"accessTokenTrustedIps": [null, {"ipAddress": "10.9.9.9"}]}`, // JSON.stringify([undefined, ...])
 	} {
 		f.Add([]byte(s))
 	}
@@ -218,6 +220,7 @@ func FuzzDecodersAgree(f *testing.F) {
 		`{"lockoutThreshold": 1e1, "lockoutEnabled": false}`, `{"lockoutThreshold": 0, "accessTokenTTL": "x"}`, `[`, `null`,
 		`{"identityId": "` + pathID + `"}`, `{"accessTokenTrustedIps": [{"ipAddress": 5}, "x", {"ipAddress": null}]}`,
 		`{"accessTokenTTL": 1, "accessTokenTTL": 2}`, `{"clientSecretTrustedIps": [{"ipAddress": "1.2.3.4/8x"}]}`,
+		`{"accessTokenTrustedIps": [null, {"ipAddress": "10.9.9.9"}]}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.1"}, null]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -260,4 +263,22 @@ func issueSet(v *validation.Error) string {
 	}
 	slices.Sort(out)
 	return strings.Join(out, "\n")
+}
+
+// TestMalformedTrustedIPListsAreRefused: a list the schema refuses is a
+// 422 naming the element, never a list "not given", which would leave the
+// default (every address) in force. The same table runs through every
+// decoder of settings (orgdefaults, provisioner, httpapi).
+func TestMalformedTrustedIPListsAreRefused(t *testing.T) {
+	for _, m := range uaconfigtest.MalformedIPLists {
+		_, err := DecodeSettings([]byte(m.Body()), pathID)
+		if err := m.Check(err); err != nil {
+			t.Errorf("%s: %v", m.Name, err)
+		}
+	}
+	body, _ := uaconfigtest.BothLists()
+	_, err := DecodeSettings([]byte(body), pathID)
+	if err := uaconfigtest.CheckBoth(err); err != nil {
+		t.Error(err)
+	}
 }
