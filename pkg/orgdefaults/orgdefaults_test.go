@@ -88,7 +88,9 @@ type fakeStore struct {
 	err error
 }
 
-func (f *fakeStore) OrgDefaults(context.Context, string) (*orgdefaults.Defaults, error) { return f.d, f.err }
+func (f *fakeStore) OrgDefaults(context.Context, string) (*orgdefaults.Defaults, error) {
+	return f.d, f.err
+}
 func (f *fakeStore) PutOrgDefaults(_ context.Context, _ string, d orgdefaults.Defaults, _ string) error {
 	f.d = &d
 	return f.err
