@@ -98,6 +98,9 @@ func (s *Service) Verify(ctx context.Context, tok *caller.Token, issuer string) 
 	if tok.Header.Alg != caller.AlgIdentity {
 		return nil, fmt.Errorf("%w: identity tokens are RS256, not %q", caller.ErrInvalidToken, tok.Header.Alg)
 	}
+	if err := tok.IssuedAt(s.now()); err != nil {
+		return nil, err
+	}
 	ring := s.Signer.Keys
 	keys := ring.Keys(ctx)
 	key := byKID(keys, tok.Header.Kid)

@@ -217,6 +217,17 @@ func (t *Token) UnverifiedIssuedAt() time.Time {
 	return t.Claims.IssuedAt.Time
 }
 
+// IssuedAt refuses a token that claims to be issued later than now, beyond
+// the leeway. Verifiers apply it before anything that costs: the signature
+// is checked later, but no real token comes from the future, and a future
+// iat is what would make a key ring look for a newer key.
+func (t *Token) IssuedAt(now time.Time) error {
+	if iat := t.UnverifiedIssuedAt(); iat.After(now.Add(Leeway)) {
+		return invalid("iat is in the future")
+	}
+	return nil
+}
+
 // Validator returns the time (and optionally issuer and audience) checks
 // every token gets: exp is required, iat may not be in the future.
 func Validator(now func() time.Time, opts ...jwt.ParserOption) *jwt.Validator {

@@ -39,6 +39,9 @@ func (p *Platform) Verify(ctx context.Context, tok *Token) (Actor, error) {
 	if tok.Header.Alg != AlgPlatform {
 		return Actor{}, invalid("platform tokens are HS256, not %q", tok.Header.Alg)
 	}
+	if err := tok.IssuedAt(p.now()); err != nil {
+		return Actor{}, err
+	}
 	keys := p.keys.Keys(ctx)
 	_, loaded := p.keys.Loaded()
 	if !p.matches(tok, keys) {

@@ -9,8 +9,11 @@
 // read happens only for a token that claims to be issued after the last
 // read began: a key created after that read cannot be in it, while a token
 // older than it was verifiable with what the read found. A forged token can
-// therefore cause at most one read per MinInterval, and never stands in the
-// way of a key that really is new.
+// therefore cause at most one read per MinInterval, and never makes a
+// caller wait: within MinInterval of the last read, Refresh refuses at
+// once. (It used to wait out the interval, which let unauthenticated junk
+// hold an instance for a second per request.) Verifiers also refuse a
+// token whose iat lies in the future before they ask (caller.IssuedAt).
 package keyring
 
 import (
@@ -140,23 +143,17 @@ func (r *Ring[K]) Keys(ctx context.Context) []K {
 // hold, and returns them and whether they are newer than seen (the load
 // time of the keys the caller had, from Loaded). issuedAt is the token's
 // unverified iat: the read happens only if it is later than the start of
-// the last read, and at most once per MinInterval (a caller waits for its
-// slot rather than being refused).
+// the last read, and at most once per MinInterval. Within MinInterval of
+// the last read the caller is refused at once, never made to wait; a
+// caller may wait only for a read in flight, bounded by the source's call.
 func (r *Ring[K]) Refresh(ctx context.Context, seen, issuedAt time.Time) ([]K, bool) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()
 	if r.snapshotTime().After(seen) {
 		return r.current(), true
 	}
-	if !issuedAt.After(r.attemptedAt) {
+	if !issuedAt.After(r.attemptedAt) || r.Now().Sub(r.attemptedAt) < r.MinInterval {
 		return r.current(), false
-	}
-	if wait := r.MinInterval - r.Now().Sub(r.attemptedAt); wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return r.current(), false
-		}
 	}
 	r.attemptedAt = r.Now()
 	if err := r.load(ctx); err != nil {

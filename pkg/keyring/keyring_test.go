@@ -195,3 +195,32 @@ func TestAWeakPreviousVersionIsSkipped(t *testing.T) {
 		t.Fatalf("keys = %q", keys)
 	}
 }
+
+// TestRefreshNeverWaits: within MinInterval of the last read a refresh is
+// refused at once, whatever the token claims; once the interval has passed
+// on the clock, one token that claims to be newer causes one read.
+func TestRefreshNeverWaits(t *testing.T) {
+	src := &source{vers: [][]byte{k1}}
+	r, clk := newRing(t, src)
+	r.MinInterval = time.Hour // a wait, if any, would be seen
+	_, loaded := r.Loaded()
+	before := src.reads.Load()
+	start := time.Now()
+	for range 50 {
+		if _, newer := r.Refresh(context.Background(), loaded, clk.now().Add(time.Minute)); newer {
+			t.Fatal("a refresh within MinInterval found newer keys")
+		}
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Fatalf("50 refused refreshes took %s: they waited", d)
+	}
+	if n := src.reads.Load() - before; n != 0 {
+		t.Fatalf("%d reads within MinInterval", n)
+	}
+	clk.add(time.Hour)
+	src.set(k2, k1)
+	keys, newer := r.Refresh(context.Background(), loaded, clk.now())
+	if !newer || !has(keys, k2) || src.reads.Load()-before != 1 {
+		t.Fatalf("after the interval: %q, %v, %d reads", keys, newer, src.reads.Load()-before)
+	}
+}
