@@ -14,7 +14,7 @@ FUZZTIME     ?= 50000x
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
 .PHONY: help deps java curl run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
-        build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction build-ChangesFunction
+        build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction build-ChangesFunction build-AuthorizerFunction
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-28s %s\n", $$1, $$2}'
@@ -57,8 +57,8 @@ vet: ## gofmt check, go vet, and cfn-lint on template.yaml when cfn-lint is inst
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	cd infra/sdktest && $(GO) vet ./...
-	@if command -v cfn-lint >/dev/null 2>&1; then cfn-lint template.yaml && echo "cfn-lint: template.yaml ok"; \
-	  else echo "cfn-lint not installed: template.yaml checked by pkg/stack's tests only"; fi
+	@if command -v cfn-lint >/dev/null 2>&1; then cfn-lint template.yaml examples/protected-api/template.yaml && echo "cfn-lint: templates ok"; \
+	  else echo "cfn-lint not installed: the templates are checked by pkg/stack's tests only"; fi
 
 test: deps vet $(LOCAL) ## vet, the Lambda build, every test with -race against one DynamoDB Local, then a short fuzz run
 	@for f in functions/*/; do echo "lambda build $$f"; \
@@ -91,10 +91,12 @@ BENCH := $(GO) test -run '^$$' -benchmem
 bench-go:
 	$(BENCH) -bench 'VerifyHS256' ./pkg/caller
 	$(BENCH) -bench 'VerifyRS256|RSA2048' ./pkg/accesstoken
+	$(BENCH) -bench 'AuthorizerCPU' ./pkg/authorizer
 	$(BENCH) -bench 'DecodeSettings' ./pkg/uaconfig
 	$(BENCH) -bench 'AttachCPU' ./pkg/httpapi
 	$(BENCH) -bench 'Operations' -benchtime 200x ./pkg/httpapi
 	$(BENCH) -bench 'AttachThroughput' -benchtime 1000x ./pkg/httpapi
+	$(BENCH) -bench 'AuthorizerThroughput' -benchtime 2000x ./pkg/httpapi
 	$(BENCH) -bench 'ProvisionerThroughput' -benchtime 1x ./pkg/provisioner
 	$(BENCH) -bench 'ColdStart' -benchtime 100x ./functions/api
 
@@ -111,11 +113,15 @@ build-KeyRotationFunction:
 build-ChangesFunction:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/changes
 
+build-AuthorizerFunction:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/authorizer
+
 build: ## build every Lambda bootstrap (linux/arm64) into bin/lambda/
 	$(MAKE) --no-print-directory build-ApiFunction ARTIFACTS_DIR=bin/lambda/api
 	$(MAKE) --no-print-directory build-ProvisionerFunction ARTIFACTS_DIR=bin/lambda/provisioner
 	$(MAKE) --no-print-directory build-KeyRotationFunction ARTIFACTS_DIR=bin/lambda/keyrotation
 	$(MAKE) --no-print-directory build-ChangesFunction ARTIFACTS_DIR=bin/lambda/changes
+	$(MAKE) --no-print-directory build-AuthorizerFunction ARTIFACTS_DIR=bin/lambda/authorizer
 
 deploy: ## sam build && sam deploy --guided (needs the AWS SAM CLI and credentials)
 	sam build

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/app"
+	"github.com/uauth/uauth/pkg/authorizer"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/envconfig"
@@ -121,7 +122,25 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	limited := do("POST", cfgPath+"/client-secrets", `{"numUsesLimit": 3}`, 200)["clientSecret"].(string)
 	send(login(limited, 200)["accessToken"].(string), "GET", cfgPath, "", 200)
 
-	for fn, calls := range map[string]*dynamotest.Counter{"ApiFunction": apiCalls, "ProvisionerFunction": provCalls} {
+	// The authorizer: an unlimited token's use, a limited one's, a deny.
+	authzCalls := &dynamotest.Counter{}
+	authzCfg := cfg
+	authzCfg.Issuer = "http://example.com" // httptest's requests come in on example.com
+	authz, err := app.Authorizer(context.Background(), authzCfg, dynamotest.Client(t, authzCalls.Option), testkeys.Keys().Signing, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlimited := login(limited, 200)["accessToken"].(string)
+	do("PATCH", cfgPath, `{"accessTokenNumUsesLimit": 2}`, 200)
+	limitedToken := login(limited, 200)["accessToken"].(string)
+	for bearer, allow := range map[string]bool{unlimited: true, limitedToken: true, renewed: false} {
+		d, err := authz.Decide(context.Background(), authorizer.Request{Authorization: "Bearer " + bearer, SourceIP: "192.0.2.1", RouteKey: "GET /x"})
+		if err != nil || d.Allow != allow {
+			t.Fatalf("authorizer: %+v, %v; want allow %v", d, err, allow)
+		}
+	}
+
+	for fn, calls := range map[string]*dynamotest.Counter{"ApiFunction": apiCalls, "ProvisionerFunction": provCalls, "AuthorizerFunction": authzCalls} {
 		granted, err := tmpl.TableActions(fn)
 		if err != nil {
 			t.Fatal(err)
