@@ -2,6 +2,7 @@ package caller
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,8 +13,10 @@ import (
 )
 
 // TestJunkTokensCostNoWaitAndFewReads: HS256 tokens with a bad signature,
-// unauthenticated junk, some claiming an iat in the future, are refused at
-// once, and make at most one key read per refresh interval.
+// unauthenticated junk, are refused at once. One that claims an iat in the
+// future causes no key read; one within the leeway causes at most one read
+// per MinInterval, and the others in that interval are refused rather than
+// made to wait for it.
 func TestJunkTokensCostNoWaitAndFewReads(t *testing.T) {
 	var reads atomic.Int32
 	src := func(context.Context) ([][]byte, error) { reads.Add(1); return [][]byte{secret}, nil }
@@ -21,24 +24,58 @@ func TestJunkTokensCostNoWaitAndFewReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One clock for the ring and the verifier, a minute after the ring's
+	// first read: a refresh is due.
+	var clk atomic.Pointer[time.Time]
+	set := func(at time.Time) { clk.Store(&at) }
+	now := func() time.Time { return *clk.Load() }
+	set(time.Now().Add(time.Minute).Truncate(time.Second))
+	ring.Now = now
 	p := NewPlatform(ring)
+	p.Now = now
 	other := []byte("another-secret-0123456789abcdefXYZ")
-	start := time.Now()
-	for i := range 50 {
-		iat := time.Now().Add(time.Hour) // the future: no refresh at all
-		if i%2 == 0 {
-			iat = time.Now() // now: one refresh, then refused within the interval
-		}
-		tok, _ := Parse(sign(t, jwt.SigningMethodHS256, other, claims(func(c jwt.MapClaims) { c["iat"] = iat.Unix() })))
-		if _, err := p.Verify(context.Background(), tok); err == nil {
-			t.Fatal("a token with a bad signature verified")
-		}
+	junk := func(iat time.Time) string {
+		return sign(t, jwt.SigningMethodHS256, other, claims(func(c jwt.MapClaims) {
+			c["iat"], c["exp"] = iat.Unix(), iat.Add(time.Hour).Unix()
+		}))
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("50 junk tokens took %s", d)
+	// A verifier that waits fails in seconds, at this deadline, not minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	flood := func(raw string) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range 50 {
+			wg.Go(func() {
+				tok, err := Parse(raw)
+				if err == nil {
+					_, err = p.Verify(ctx, tok)
+				}
+				if err == nil {
+					t.Error("a token with a bad signature verified")
+				}
+			})
+		}
+		wg.Wait()
+		return time.Since(start)
 	}
-	if n := reads.Load() - 1; n > 1 {
-		t.Fatalf("%d key reads within one interval, want at most 1", n)
+
+	before := reads.Load()
+	if d := flood(junk(now().Add(time.Hour))); d > 500*time.Millisecond {
+		t.Errorf("50 tokens issued in the future took %s", d)
+	}
+	if n := reads.Load() - before; n != 0 {
+		t.Errorf("tokens issued in the future caused %d key reads, want 0", n)
+	}
+	for i := range 2 {
+		before := reads.Load()
+		if d := flood(junk(now().Add(Leeway / 2))); d > 500*time.Millisecond {
+			t.Errorf("interval %d: 50 tokens issued within the leeway took %s", i, d)
+		}
+		if n := reads.Load() - before; n != 1 {
+			t.Errorf("interval %d: tokens issued within the leeway caused %d key reads, want 1", i, n)
+		}
+		set(now().Add(ring.MinInterval))
 	}
 }
 

@@ -8,12 +8,21 @@
 // warm since before a rotation accepts the new key at once. An on-demand
 // read happens only for a token that claims to be issued after the last
 // read began: a key created after that read cannot be in it, while a token
-// older than it was verifiable with what the read found. A forged token can
-// therefore cause at most one read per MinInterval, and never makes a
-// caller wait: within MinInterval of the last read, Refresh refuses at
-// once. (It used to wait out the interval, which let unauthenticated junk
-// hold an instance for a second per request.) Verifiers also refuse a
-// token whose iat lies in the future before they ask (caller.IssuedAt).
+// older than it was verifiable with what the read found.
+//
+// On-demand reads are at most one per MinInterval, and a caller within
+// MinInterval of the last read is refused at once, never made to wait:
+// the token is unauthenticated, and a wait would let junk hold an instance
+// for MinInterval per request. So a forged token costs at most one read
+// per MinInterval and no time. The price falls on a key that really is
+// new: it is found by the first token that names it, unless a read began
+// less than MinInterval before that token (and so before the key existed);
+// that token is refused, and the first one after the interval finds the
+// key. A new key is thus refused for at most MinInterval after it appears.
+// The only wait is for a read already in flight, bounded by the Source's
+// own call. Verifiers refuse a token that claims an iat in the future
+// before they ask (caller.Token.IssuedAt): such a token always claims to
+// be newer than the last read.
 package keyring
 
 import (
@@ -143,9 +152,10 @@ func (r *Ring[K]) Keys(ctx context.Context) []K {
 // hold, and returns them and whether they are newer than seen (the load
 // time of the keys the caller had, from Loaded). issuedAt is the token's
 // unverified iat: the read happens only if it is later than the start of
-// the last read, and at most once per MinInterval. Within MinInterval of
-// the last read the caller is refused at once, never made to wait; a
-// caller may wait only for a read in flight, bounded by the source's call.
+// the last read, and MinInterval or more after it. Otherwise the caller
+// gets the keys in hand and false at once (see the package comment for
+// why it never waits); it waits only for a read in flight, and then gets
+// that read's keys.
 func (r *Ring[K]) Refresh(ctx context.Context, seen, issuedAt time.Time) ([]K, bool) {
 	r.reloadMu.Lock()
 	defer r.reloadMu.Unlock()

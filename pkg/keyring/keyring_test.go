@@ -36,8 +36,7 @@ func (s *source) read(context.Context) ([][]byte, error) {
 	return s.vers, s.err
 }
 
-// clock is a settable clock; Refresh's short wait for its slot is real
-// time, so the tests keep MinInterval small.
+// clock is a settable clock: nothing in a ring waits on real time.
 type clock struct {
 	mu sync.Mutex
 	t  time.Time
@@ -59,7 +58,7 @@ var (
 func newRing(t *testing.T, src *source) (*Ring[[]byte], *clock) {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 11, 7, 5, 0, 0, 0, time.UTC)}
-	r := &Ring[[]byte]{source: src.read, parse: Secret, MaxAge: DefaultMaxAge, MinInterval: time.Millisecond, Now: clk.now}
+	r := &Ring[[]byte]{source: src.read, parse: Secret, MaxAge: DefaultMaxAge, MinInterval: DefaultMinInterval, Now: clk.now}
 	r.attemptedAt = clk.now()
 	if err := r.load(context.Background()); err != nil {
 		t.Fatal(err)
@@ -196,31 +195,29 @@ func TestAWeakPreviousVersionIsSkipped(t *testing.T) {
 	}
 }
 
-// TestRefreshNeverWaits: within MinInterval of the last read a refresh is
-// refused at once, whatever the token claims; once the interval has passed
-// on the clock, one token that claims to be newer causes one read.
-func TestRefreshNeverWaits(t *testing.T) {
+// TestRefreshWithinMinIntervalIsRefusedAtOnce: within MinInterval of the
+// last read, a refresh is refused without a read, and without waiting for
+// the interval (the calls return false; a wait would end in a read), even
+// for a token that names a key rotated in since. The first token after
+// the interval finds that key, with one read.
+func TestRefreshWithinMinIntervalIsRefusedAtOnce(t *testing.T) {
 	src := &source{vers: [][]byte{k1}}
 	r, clk := newRing(t, src)
-	r.MinInterval = time.Hour // a wait, if any, would be seen
 	_, loaded := r.Loaded()
 	before := src.reads.Load()
-	start := time.Now()
-	for range 50 {
-		if _, newer := r.Refresh(context.Background(), loaded, clk.now().Add(time.Minute)); newer {
-			t.Fatal("a refresh within MinInterval found newer keys")
+	src.set(k2, k1)
+	clk.add(r.MinInterval - time.Millisecond)
+	for _, issued := range []time.Time{clk.now(), clk.now().Add(time.Hour)} {
+		if keys, newer := r.Refresh(context.Background(), loaded, issued); newer || has(keys, k2) {
+			t.Fatalf("within MinInterval: %q, %v; want the keys in hand and false", keys, newer)
+		}
+		if n := src.reads.Load() - before; n != 0 {
+			t.Fatalf("%d reads within MinInterval", n)
 		}
 	}
-	if d := time.Since(start); d > 500*time.Millisecond {
-		t.Fatalf("50 refused refreshes took %s: they waited", d)
-	}
-	if n := src.reads.Load() - before; n != 0 {
-		t.Fatalf("%d reads within MinInterval", n)
-	}
-	clk.add(time.Hour)
-	src.set(k2, k1)
+	clk.add(time.Millisecond)
 	keys, newer := r.Refresh(context.Background(), loaded, clk.now())
-	if !newer || !has(keys, k2) || src.reads.Load()-before != 1 {
-		t.Fatalf("after the interval: %q, %v, %d reads", keys, newer, src.reads.Load()-before)
+	if n := src.reads.Load() - before; !newer || !has(keys, k2) || n != 1 {
+		t.Fatalf("after MinInterval: %q, %v, %d reads; want k2, true, 1 read", keys, newer, n)
 	}
 }
