@@ -23,7 +23,7 @@ func main() {
 	check(cfg, "keys", err)
 	// Reads the keys once, at cold start; see package keyring for rotation.
 	handler, err := app.API(ctx, cfg, cfg.DynamoDB(awsCfg), keys,
-		app.Platform{RequestID: apigw.RequestID, ClientIP: apigw.SourceIP, BaseURL: apigw.BaseURL})
+		app.Platform{RequestID: apigw.RequestID, ClientIP: apigw.SourceIP, BaseURL: apigw.BaseURL, Out: os.Stdout})
 	check(cfg, "api", err)
 	lambda.Start(apigw.Handler(handler))
 }

@@ -32,7 +32,7 @@ func main() {
 		platform, err = cfg.PlatformKey(awsCfg)
 		check(cfg, "platform token key", err)
 	}
-	a, err := app.Authorizer(ctx, cfg, cfg.DynamoDB(awsCfg), signing, platform)
+	a, err := app.Authorizer(ctx, cfg, cfg.DynamoDB(awsCfg), signing, platform, os.Stdout)
 	check(cfg, "authorizer", err)
 	lambda.Start(a.Handle)
 }

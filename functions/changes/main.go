@@ -29,7 +29,7 @@ func main() {
 		log.Error("cold start failed", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	p := &changes.Publisher{EB: eventbridge.NewFromConfig(awsCfg), Bus: bus, Source: source, Logger: log}
+	p := &changes.Publisher{EB: eventbridge.NewFromConfig(awsCfg), Bus: bus, Source: source, Logger: log, Metrics: os.Stdout}
 	lambda.Start(p.Handle)
 }
 

@@ -17,7 +17,7 @@ func main() {
 	check(cfg, "configuration", err)
 	awsCfg, err := cfg.AWS(context.Background())
 	check(cfg, "aws configuration", err)
-	lambda.Start(app.Provisioner(cfg, cfg.DynamoDB(awsCfg)).Handle)
+	lambda.Start(app.Provisioner(cfg, cfg.DynamoDB(awsCfg), os.Stdout).Handle)
 }
 
 // check ends a cold start that cannot succeed, with a log line that says why.

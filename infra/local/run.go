@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -54,8 +56,20 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// DATA_DIR (default .local, under the repository) holds what the stack
+	// keeps: DynamoDB Local's data, the signing key, the log groups. Two
+	// stacks can run side by side with a directory (and a PORT) each.
+	data := cmp.Or(os.Getenv("DATA_DIR"), ".local")
+	if !filepath.IsAbs(data) {
+		data = filepath.Join(root, data)
+	}
+	release, err := lockDataDir(data)
+	if err != nil {
+		return err
+	}
+	defer release()
 	secret, devSecretUsed := authSecret()
-	keyFile, err := signingKeyFile(root)
+	keyFile, err := signingKeyFile(data)
 	if err != nil {
 		return err
 	}
@@ -78,14 +92,15 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	cfg.LogOutput = out
 
 	dbNote := "your DYNAMODB_ENDPOINT"
 	if cfg.DynamoDBEndpoint == "" {
-		dataDir := filepath.Join(root, ".local", "dynamodb")
+		dataDir := filepath.Join(data, "dynamodb")
 		if err := os.MkdirAll(dataDir, 0o755); err != nil {
 			return err
 		}
-		logFile, err := os.Create(filepath.Join(root, ".local", "dynamodb-local.log"))
+		logFile, err := os.Create(filepath.Join(data, "dynamodb-local.log"))
 		if err != nil {
 			return err
 		}
@@ -100,7 +115,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 			fmt.Fprintln(out, "DynamoDB Local stopped.")
 		}()
 		cfg.DynamoDBEndpoint = inst.Endpoint
-		dbNote = "data kept in .local/dynamodb"
+		dbNote = "data kept in " + rel(root, dataDir)
 	}
 
 	awsCfg, err := devAWS(ctx, cfg)
@@ -123,15 +138,26 @@ func runStack(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	api, err := app.API(ctx, cfg, db, keys, app.Platform{})
+	groups, err := newLogGroups(filepath.Join(data, "logs"))
 	if err != nil {
 		return err
 	}
-	authz, err := app.Authorizer(ctx, cfg, db, keys.Signing, keys.Platform)
+	var outs [3]io.Writer
+	for i, fn := range []string{"api", "provisioner", "authorizer"} {
+		if outs[i], err = groups.group(fn); err != nil {
+			return err
+		}
+	}
+	api, err := app.API(ctx, cfg, db, keys, app.Platform{Out: outs[0]})
 	if err != nil {
 		return err
 	}
-	handler := newLocalHandler(api, app.Provisioner(cfg, db), authorizer.LocalHandler(authz, localIssuer(cfg.Issuer)))
+	authz, err := app.Authorizer(ctx, cfg, db, keys.Signing, keys.Platform, outs[2])
+	if err != nil {
+		return err
+	}
+	handler := newLocalHandler(localRoutes{api: api, prov: app.Provisioner(cfg, db, outs[1]),
+		protected: authorizer.LocalHandler(authz, localIssuer(cfg.Issuer)), metrics: groups, log: cfg.Logger()})
 
 	port := os.Getenv("PORT")
 	if port == "" {
@@ -160,7 +186,7 @@ func runStack(ctx context.Context, out io.Writer) error {
 	printWalkthrough(out, walkthrough{
 		API: "http://" + ln.Addr().String(), DynamoDB: cfg.DynamoDBEndpoint, DBNote: dbNote,
 		Table: cfg.TableName, Secret: cfg.AuthSecret, DevSecret: devSecretUsed,
-		Token: devToken, IdentityID: uuid.NewString(), AutoAttach: cfg.AutoAttach,
+		Token: devToken, IdentityID: uuid.NewString(), AutoAttach: cfg.AutoAttach, Logs: rel(root, groups.dir) + "/",
 	})
 
 	select {
@@ -188,14 +214,22 @@ func localIssuer(configured string) func(*http.Request) string {
 	}
 }
 
-// signingKeyFile returns SIGNING_KEY_FILE, or .local/signing-key.pem,
-// which it generates on first use: the local stack's token signing key,
-// kept so that tokens survive a restart.
-func signingKeyFile(root string) (string, error) {
+// rel is path relative to root if it is under it, for messages.
+func rel(root, path string) string {
+	if r, err := filepath.Rel(root, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
+}
+
+// signingKeyFile returns SIGNING_KEY_FILE, or signing-key.pem in the data
+// directory, which it generates on first use: the local stack's token
+// signing key, kept so that tokens survive a restart.
+func signingKeyFile(data string) (string, error) {
 	if f := os.Getenv("SIGNING_KEY_FILE"); f != "" {
 		return f, nil
 	}
-	f := filepath.Join(root, ".local", "signing-key.pem")
+	f := filepath.Join(data, "signing-key.pem")
 	if _, err := os.Stat(f); err == nil {
 		return f, nil
 	}

@@ -8,8 +8,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +43,8 @@ func runWalkthrough(t *testing.T) {
 	t.Setenv("PORT", "0")
 	t.Setenv("AUTH_SECRET", "")
 	t.Setenv("LOG_LEVEL", "warn")
+	data := t.TempDir()
+	t.Setenv("DATA_DIR", data)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -65,11 +70,16 @@ func runWalkthrough(t *testing.T) {
 		}
 		break
 	}
-	// What the stack prints from now on: the change events, one JSON line
-	// each.
+	// What the stack prints from now on: the change events and its logs,
+	// one JSON line each.
 	printed := make(chan string, 100)
+	var mu sync.Mutex
+	var all []string
 	go func() {
 		for lines.Scan() {
+			mu.Lock()
+			all = append(all, lines.Text())
+			mu.Unlock()
 			select {
 			case printed <- lines.Text():
 			default:
@@ -132,6 +142,15 @@ func runWalkthrough(t *testing.T) {
 			return len(m) == 1 && m["message"] == "Forbidden"
 		}},
 		{"introspection: inactive", func(m map[string]any) bool { return len(m) == 1 && m["active"] == false }},
+		{"the metrics, summed", func(m map[string]any) bool {
+			api, _ := m["api"].(map[string]any)
+			logins, _ := api["Logins"].(map[string]any)
+			checks, _ := api["TokenChecks"].(map[string]any)
+			authz, _ := m["authorizer"].(map[string]any)["AuthorizerDecisions"].(map[string]any)
+			prov, _ := m["provisioner"].(map[string]any)["ProvisionerRecords"].(map[string]any)
+			return logins["success"] == 1.0 && checks["allowed"] == 1.0 && checks["revoked"] == 1.0 &&
+				authz["allow"] == 1.0 && authz["deny"] == 1.0 && prov["recorded"] == 1.0
+		}},
 	}
 	if len(answers) != len(checks) {
 		t.Fatalf("%d answers, want %d:\n%s", len(answers), len(checks), out)
@@ -172,4 +191,54 @@ func runWalkthrough(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("stack did not stop")
 	}
+
+	// The log groups hold the audit trail of every decision the walkthrough
+	// made, and no line anywhere holds secret material: not the client
+	// secret, nor a token.
+	mu.Lock()
+	logged := strings.Join(all, "\n")
+	mu.Unlock()
+	files, err := filepath.Glob(filepath.Join(data, "logs", "*.log"))
+	if err != nil || len(files) != 3 {
+		t.Fatalf("log groups %v, %v; want the api's, the provisioner's and the authorizer's", files, err)
+	}
+	var audited []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logged += "\n" + string(b)
+		for _, line := range strings.Split(string(b), "\n") {
+			var rec map[string]any
+			if json.Unmarshal([]byte(line), &rec) == nil && rec["audit"] == true {
+				audited = append(audited, fmt.Sprintf("%s/%s", rec["event"], rec["outcome"]))
+			}
+		}
+	}
+	for _, want := range []string{"org_defaults.changed/success", "config.attached/success", "client_secret.created/success",
+		"login/success", "token.renewed/success", "token.revoked/success", "token.refused/failure"} {
+		if !slices.Contains(audited, want) {
+			t.Errorf("no audit record %s among %v", want, audited)
+		}
+	}
+	secret, _ := answers[3]["clientSecret"].(string)
+	for name, material := range map[string]string{"client secret": secret, "access token": answers[4]["accessToken"].(string),
+		"renewed token": answers[8]["accessToken"].(string), "dev token": devToken(t, script)} {
+		// A JWT's signature alone is enough to recognise it.
+		if sig := material[strings.LastIndex(material, ".")+1:]; sig == "" || strings.Contains(logged, sig) {
+			t.Errorf("the %s appears in the logs", name)
+		}
+	}
+}
+
+// devToken is the UAUTH_TOKEN the walkthrough exports.
+func devToken(t *testing.T, script []string) string {
+	t.Helper()
+	_, after, _ := strings.Cut(script[0], "UAUTH_TOKEN='")
+	tok, _, ok := strings.Cut(after, "'")
+	if !ok {
+		t.Fatalf("no UAUTH_TOKEN in %q", script[0])
+	}
+	return tok
 }

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/google/uuid"
@@ -20,38 +22,74 @@ const eventsPath = "/_local/events"
 // maxEventsBody caps an injected batch; SQS caps a message at 256 KiB.
 const maxEventsBody = 1 << 20
 
-// newLocalHandler serves the API and, beside it, event injection and the
-// demo protected API (see authorizer.LocalHandler). It dispatches by hand:
-// a ServeMux in front would answer unclean paths with redirects before the
-// API's own JSON errors could.
-func newLocalHandler(api http.Handler, prov *provisioner.Handler, protected http.Handler) http.Handler {
+// metricsPath serves the local stack's metrics, summed.
+const metricsPath = "/_local/metrics"
+
+// localRoutes is what the local stack serves beside the API.
+type localRoutes struct {
+	api       http.Handler
+	prov      *provisioner.Handler
+	protected http.Handler // the demo protected API (authorizer.LocalHandler)
+	metrics   http.Handler // GET /_local/metrics
+	log       *slog.Logger // the local routes' request lines; nil: none
+}
+
+// newLocalHandler serves the API and, beside it, event injection, the demo
+// protected API and the metrics. It dispatches by hand: a ServeMux in
+// front would answer unclean paths with redirects before the API's own
+// JSON errors could. The local routes log a request line each, as the API
+// does.
+func newLocalHandler(l localRoutes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p := r.URL.Path; p == authorizer.LocalPrefix || strings.HasPrefix(p, authorizer.LocalPrefix+"/") {
-			protected.ServeHTTP(w, r)
+		var h http.Handler
+		switch p := r.URL.Path; {
+		case p == authorizer.LocalPrefix || strings.HasPrefix(p, authorizer.LocalPrefix+"/"):
+			h = l.protected
+		case strings.TrimSuffix(p, "/") == metricsPath && l.metrics != nil:
+			h = l.metrics
+		case strings.TrimSuffix(p, "/") == eventsPath:
+			h = http.HandlerFunc(l.events)
+		default:
+			l.api.ServeHTTP(w, r)
 			return
 		}
-		if strings.TrimSuffix(r.URL.Path, "/") != eventsPath {
-			api.ServeHTTP(w, r)
-			return
+		start, rec := time.Now(), &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(rec, r)
+		if l.log != nil {
+			l.log.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", rec.status), slog.Float64("durationMs", float64(time.Since(start).Microseconds())/1000))
 		}
-		if r.Method != http.MethodPost {
-			w.Header().Set("Allow", http.MethodPost)
-			localError(w, http.StatusMethodNotAllowed, "POST one EventBridge event or a JSON array of them")
-			return
-		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
-		if err != nil {
-			localError(w, http.StatusRequestEntityTooLarge, "event batch is larger than 1 MiB")
-			return
-		}
-		resp, err := prov.Handle(r.Context(), sqsBatch(body))
-		if err != nil {
-			localError(w, http.StatusInternalServerError, err.Error())
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(resp)
 	})
+}
+
+// statusWriter remembers the status for the request line.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) { s.status = code; s.ResponseWriter.WriteHeader(code) }
+
+// events serves POST /_local/events: the local stand-in for EventBridge ->
+// SQS -> provisioner.
+func (l localRoutes) events(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		localError(w, http.StatusMethodNotAllowed, "POST one EventBridge event or a JSON array of them")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEventsBody))
+	if err != nil {
+		localError(w, http.StatusRequestEntityTooLarge, "event batch is larger than 1 MiB")
+		return
+	}
+	resp, err := l.prov.Handle(r.Context(), sqsBatch(body))
+	if err != nil {
+		localError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(resp)
 }
 
 // sqsBatch wraps one EventBridge event, or each element of a JSON array of

@@ -31,7 +31,7 @@ func TestEventInjection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newLocalHandler(api, app.Provisioner(cfg, db), http.NotFoundHandler())
+	h := newLocalHandler(localRoutes{api: api, prov: app.Provisioner(cfg, db, nil), protected: http.NotFoundHandler()})
 	sample, err := os.ReadFile("../../events/eventbridge-identity-created.json")
 	if err != nil {
 		t.Fatal(err)

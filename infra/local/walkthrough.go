@@ -14,8 +14,8 @@ import (
 // commands keep what later ones need in shell variables; each prints the
 // API's answer. A test runs them as printed.
 type walkthrough struct {
-	API, DynamoDB, DBNote, Table, Secret, Token, IdentityID string
-	DevSecret, AutoAttach                                   bool
+	API, DynamoDB, DBNote, Table, Secret, Token, IdentityID, Logs string
+	DevSecret, AutoAttach                                         bool
 }
 
 // step is one step of the walkthrough: what it shows, and its commands.
@@ -81,6 +81,9 @@ func (v walkthrough) steps() []step {
 			fmt.Sprintf(`curl -s %s -H "Authorization: Bearer $ACCESS_TOKEN"; echo`, config),
 			`curl -s "$UAUTH/_local/protected/orders" -H "Authorization: Bearer $ACCESS_TOKEN"; echo`,
 			fmt.Sprintf(`curl -s -X POST "$UAUTH/api/v1/auth/token/introspect" %s --data-urlencode "token=$ACCESS_TOKEN" -d client_ip=127.0.0.1; echo`, admin),
+		}},
+		{"11. What it all counted, as CloudWatch would extract it from the EMF lines in " + v.Logs + " (beside the audit trail)", []string{
+			`curl -s "$UAUTH/_local/metrics"; echo`,
 		}},
 	}
 }

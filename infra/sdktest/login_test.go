@@ -154,7 +154,7 @@ func newStack(t *testing.T) *stack {
 	body, _ := json.Marshal(map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": "Identity Created",
 		"source": "sdktest", "time": time.Now().UTC().Format(time.RFC3339),
 		"detail": map[string]any{"identityId": id, "orgId": org, "name": "sdk", "permissions": []string{"identity:read"}}})
-	resp, err := app.Provisioner(cfg, db).Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: uuid.NewString(), Body: string(body)}}})
+	resp, err := app.Provisioner(cfg, db, nil).Handle(ctx, events.SQSEvent{Records: []events.SQSMessage{{MessageId: uuid.NewString(), Body: string(body)}}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("Identity Created: %v %v", resp, err)
 	}

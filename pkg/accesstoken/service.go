@@ -2,14 +2,17 @@ package accesstoken
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/keyring"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -161,7 +164,49 @@ func (s *Service) Use(ctx context.Context, tok *caller.Token, from caller.Origin
 // one transaction for a limited token, which counts the use only if every
 // other check passes. That transaction proves perm but returns nothing, so
 // a limited token's actor holds only perm (Actor.Partial).
+//
+// Every check is a metric (TokenChecks by outcome, TokenCheckLatency), and
+// every refusal an audit record.
 func (s *Service) Check(ctx context.Context, tok *caller.Token, from caller.Origin, perm caller.Permission) (caller.Actor, *caller.Claims, error) {
+	start := time.Now()
+	actor, c, err := s.check(ctx, tok, from, perm)
+	m := metrics.FromContext(ctx)
+	outcome := CheckOutcome(err)
+	m.Count(metrics.TokenChecks, outcome)
+	m.Observe(metrics.TokenCheckLatency, float64(time.Since(start).Microseconds())/1000)
+	if err != nil {
+		audit.Record(ctx, audit.Event{Event: audit.TokenRefused, Outcome: audit.Failure, Reason: outcome,
+			IdentityID: tok.Claims.Subject, OrgID: tok.Claims.OrgID, ClientID: tok.Claims.ClientID, JTI: tok.Claims.ID,
+			Actor: tok.Claims.Subject, SourceIP: addr(from)})
+	} else {
+		m.Property("identityId", c.Subject)
+	}
+	return actor, c, err
+}
+
+// CheckOutcome names a token check's outcome for metrics and the audit
+// trail: "allowed", one of Reason's, "permission_denied" or "error".
+func CheckOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "allowed"
+	case errors.Is(err, caller.ErrPermissionDenied):
+		return "permission_denied"
+	}
+	if r := Reason(err); r != "" {
+		return r
+	}
+	return "error"
+}
+
+func addr(from caller.Origin) string {
+	if from.IP.IsValid() {
+		return from.IP.String()
+	}
+	return ""
+}
+
+func (s *Service) check(ctx context.Context, tok *caller.Token, from caller.Origin, perm caller.Permission) (caller.Actor, *caller.Claims, error) {
 	c, err := s.Verify(ctx, tok, from.Issuer)
 	if err != nil {
 		return caller.Actor{}, nil, err
@@ -259,47 +304,89 @@ func revoked(st *State, c *caller.Claims, e revocationErrors) error {
 // token for another period, any other for its TTL but never past max TTL
 // counted from its creation.
 func (s *Service) Renew(ctx context.Context, raw, issuer string) (Issued, error) {
+	issued, c, err := s.renew(ctx, raw, issuer)
+	ev := audit.Event{Event: audit.TokenRenewed, Outcome: audit.Success}
+	if c != nil {
+		ev.IdentityID, ev.OrgID, ev.ClientID, ev.JTI, ev.Actor = c.Subject, c.OrgID, c.ClientID, c.ID, c.Subject
+	}
+	if err != nil {
+		ev.Outcome, ev.Reason = audit.Failure, renewReason(err)
+	}
+	audit.Record(ctx, ev)
+	return issued, err
+}
+
+// renewReason names a refused renewal for the audit trail.
+func renewReason(err error) string {
+	switch {
+	case errors.Is(err, ErrRenewMaxTTL):
+		return "max_ttl"
+	case errors.Is(err, ErrRenewExhausted):
+		return "usage_limit"
+	case errors.Is(err, ErrRenewRevoked):
+		return InactiveRevoked
+	case errors.Is(err, ErrNotIdentityToken):
+		return InactiveNotIdentityToken
+	case errors.Is(err, caller.ErrInvalidToken):
+		return InactiveInvalid
+	}
+	var u *caller.UnauthorizedError
+	if errors.As(err, &u) {
+		return "dead" // the identity, its configuration or its secret is gone
+	}
+	return "error"
+}
+
+func (s *Service) renew(ctx context.Context, raw, issuer string) (Issued, *caller.Claims, error) {
 	c, err := s.verifyBody(ctx, raw, issuer)
 	if err != nil {
-		return Issued{}, err
+		return Issued{}, nil, err
 	}
 	st, err := s.Store.TokenState(ctx, refOf(c))
 	if err != nil {
-		return Issued{}, err
+		return Issued{}, c, err
 	}
 	if err := revoked(&st, c, renewErrors); err != nil {
-		return Issued{}, err
+		return Issued{}, c, err
 	}
 	if t := st.Token; t.Limit > 0 && t.Uses >= t.Limit {
-		return Issued{}, ErrRenewExhausted
+		return Issued{}, c, ErrRenewExhausted
 	}
 	now := s.now()
 	grant := Grant{IdentityID: c.Subject, OrgID: c.OrgID, ClientID: c.ClientID, ClientSecretID: c.ClientSecretID,
 		JTI: c.ID, AuthTime: c.AuthTime.Time, NumUsesLimit: c.NumUsesLimit}
 	issued, ok, err := s.Signer.Issue(ctx, issuer, grant, st.Identity.Config, now)
 	if err != nil {
-		return Issued{}, err
+		return Issued{}, c, err
 	}
 	if !ok {
-		return Issued{}, ErrRenewMaxTTL
+		return Issued{}, c, ErrRenewMaxTTL
 	}
 	if c.NumUsesLimit > 0 {
 		if err := s.Store.ExtendRecord(ctx, c.ID, keepUntil(now)); err != nil {
-			return Issued{}, err
+			return Issued{}, c, err
 		}
 	}
-	return issued, nil
+	return issued, c, nil
 }
 
 // Revoke revokes a token: every later use or renewal of it is refused.
 // Revoking a revoked token succeeds again.
 func (s *Service) Revoke(ctx context.Context, raw, issuer string) error {
 	c, err := s.verifyBody(ctx, raw, issuer)
-	if err != nil {
-		return err
+	if err == nil {
+		now := s.now()
+		err = s.Store.RevokeToken(ctx, c.ID, now, keepUntil(now))
 	}
-	now := s.now()
-	return s.Store.RevokeToken(ctx, c.ID, now, keepUntil(now))
+	ev := audit.Event{Event: audit.TokenRevoked, Outcome: audit.Success}
+	if c != nil {
+		ev.IdentityID, ev.OrgID, ev.ClientID, ev.JTI = c.Subject, c.OrgID, c.ClientID, c.ID
+	}
+	if err != nil {
+		ev.Outcome, ev.Reason = audit.Failure, renewReason(err)
+	}
+	audit.Record(ctx, ev)
+	return err
 }
 
 // keepUntil is when a token's record may go: no version of the token issued

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/authorizer"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
@@ -27,12 +29,23 @@ import (
 )
 
 // Platform is what the API takes from the platform it runs on: API
-// Gateway's request id, source address and domain in Lambda. Nil functions
-// fall back to a generated id, the TCP peer and the Host header.
+// Gateway's request id, source address and domain in Lambda, and Out,
+// where metrics (EMF) and the audit trail go: stdout, which Lambda sends
+// to CloudWatch Logs. Nil functions fall back to a generated id, the TCP
+// peer and the Host header; a nil Out writes neither.
 type Platform struct {
 	RequestID func(*http.Request) string
 	ClientIP  func(*http.Request) netip.Addr
 	BaseURL   func(*http.Request) string
+	Out       io.Writer
+}
+
+// auditWriter is an audit.Writer on w, or nil.
+func auditWriter(w io.Writer) *audit.Writer {
+	if w == nil {
+		return nil
+	}
+	return audit.NewWriter(w)
 }
 
 // Store returns the table's store, with the configured call deadline.
@@ -91,6 +104,8 @@ func API(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, keys en
 		ClientIP:     p.ClientIP,
 		Issuer:       cfg.Issuer,
 		BaseURL:      p.BaseURL,
+		Metrics:      p.Out,
+		Audit:        auditWriter(p.Out),
 	}), nil
 }
 
@@ -100,8 +115,9 @@ func OrgDefaults(cfg envconfig.Config, store *dynamostore.Store) *orgdefaults.Se
 	return &orgdefaults.Service{Store: store, Deployment: orgdefaults.Deployment(cfg.DefaultConfig, cfg.AutoAttach)}
 }
 
-// Provisioner returns the SQS batch handler for identity events.
-func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler {
+// Provisioner returns the SQS batch handler for identity events; its
+// metrics and audit records go to out (stdout in Lambda; nil: none).
+func Provisioner(cfg envconfig.Config, db *dynamodb.Client, out io.Writer) *provisioner.Handler {
 	store := Store(cfg, db)
 	return &provisioner.Handler{
 		Store:        store,
@@ -111,6 +127,8 @@ func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler
 		// A record makes at most two calls (its org's defaults, then its
 		// write), each within the call deadline.
 		Reserve: 2 * cfg.CallTimeout,
+		Metrics: out,
+		Audit:   auditWriter(out),
 	}
 }
 
@@ -119,7 +137,9 @@ func Provisioner(cfg envconfig.Config, db *dynamodb.Client) *provisioner.Handler
 // request of uauth's own to take the issuer from (functions/authorizer
 // refuses to start without it); the local stack leaves it empty and names
 // the issuer with each request, as its API does.
-func Authorizer(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, signing, platform keyring.Source) (*authorizer.Authorizer, error) {
+//
+// Its metrics and audit records go to out (stdout in Lambda; nil: none).
+func Authorizer(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, signing, platform keyring.Source, out io.Writer) (*authorizer.Authorizer, error) {
 	routes, err := authorizer.ParseRoutes(cfg.RoutePermissions)
 	if err != nil {
 		return nil, fmt.Errorf("ROUTE_PERMISSIONS: %w", err)
@@ -134,7 +154,7 @@ func Authorizer(ctx context.Context, cfg envconfig.Config, db *dynamodb.Client, 
 	}
 	a := &authorizer.Authorizer{
 		Tokens: &accesstoken.Service{Store: Store(cfg, db), Signer: accesstoken.NewSigner(signingKeys, cfg.Audience)},
-		Issuer: cfg.Issuer, Routes: routes, Logger: log,
+		Issuer: cfg.Issuer, Routes: routes, Logger: log, Metrics: out, Audit: auditWriter(out),
 	}
 	if cfg.AllowPlatformTokens {
 		platformKeys, err := keyring.New(ctx, platform, keyring.Secret)

@@ -48,7 +48,7 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	}
 
 	provCalls := &dynamotest.Counter{}
-	prov := app.Provisioner(cfg, dynamotest.Client(t, provCalls.Option))
+	prov := app.Provisioner(cfg, dynamotest.Client(t, provCalls.Option), nil)
 	identities := []string{uuid.NewString(), uuid.NewString()}
 	deliver := func(detailType, id string) {
 		body, _ := json.Marshal(map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": detailType,
@@ -126,7 +126,7 @@ func TestFunctionsAreGrantedExactlyTheCallsTheyMake(t *testing.T) {
 	authzCalls := &dynamotest.Counter{}
 	authzCfg := cfg
 	authzCfg.Issuer = "http://example.com" // httptest's requests come in on example.com
-	authz, err := app.Authorizer(context.Background(), authzCfg, dynamotest.Client(t, authzCalls.Option), testkeys.Keys().Signing, nil)
+	authz, err := app.Authorizer(context.Background(), authzCfg, dynamotest.Client(t, authzCalls.Option), testkeys.Keys().Signing, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,14 +24,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/metrics"
 )
 
 // ErrUnauthorized is the error API Gateway answers with its 401: the
@@ -52,6 +56,11 @@ type Authorizer struct {
 	// need; a route not in it needs only a valid token.
 	Routes map[string]caller.Permission
 	Logger *slog.Logger
+	// Metrics receives each invocation's metrics as one EMF line (stdout
+	// in Lambda); nil writes none.
+	Metrics io.Writer
+	// Audit receives the audit records of refused tokens; nil writes none.
+	Audit *audit.Writer
 }
 
 // Request is what a decision is made on, from either kind of event.
@@ -90,9 +99,34 @@ const (
 // is ErrUnauthorized, or a failure to decide (the database's), which must
 // never become an allow.
 func (a *Authorizer) Decide(ctx context.Context, r Request) (Decision, error) {
+	if a.Audit != nil {
+		ctx = audit.NewContext(ctx, &audit.Request{Writer: a.Audit, ReqID: r.RequestID, SourceIP: r.SourceIP})
+	}
 	d, err := a.decide(ctx, r)
 	a.log(ctx, r, d, err)
+	outcome := "allow"
+	switch {
+	case errors.Is(err, ErrUnauthorized):
+		outcome = "unauthorized"
+	case err != nil:
+		outcome = "error"
+	case !d.Allow:
+		outcome = "deny"
+	}
+	metrics.FromContext(ctx).Count(metrics.AuthorizerDecisions, outcome)
 	return d, err
+}
+
+// invocation gives an invocation its metrics recorder, and returns what
+// writes them, one line, when it ends.
+func (a *Authorizer) invocation(ctx context.Context) (context.Context, func()) {
+	m := metrics.Get("authorizer")
+	return metrics.NewContext(ctx, m), func() {
+		if a.Metrics != nil {
+			_ = m.Flush(a.Metrics, time.Now())
+		}
+		metrics.Put(m)
+	}
 }
 
 func (a *Authorizer) decide(ctx context.Context, r Request) (Decision, error) {
@@ -208,6 +242,8 @@ func (a *Authorizer) Handle(ctx context.Context, event json.RawMessage) (any, er
 
 // HTTP decides an HTTP API request (payload 2.0, simple responses).
 func (a *Authorizer) HTTP(ctx context.Context, e events.APIGatewayV2CustomAuthorizerV2Request) (events.APIGatewayV2CustomAuthorizerSimpleResponse, error) {
+	ctx, done := a.invocation(ctx)
+	defer done()
 	d, err := a.Decide(ctx, Request{
 		Authorization: header(e.Headers, "authorization"), SourceIP: e.RequestContext.HTTP.SourceIP,
 		RouteKey: e.RouteKey, RequestID: e.RequestContext.RequestID,
@@ -221,6 +257,8 @@ func (a *Authorizer) HTTP(ctx context.Context, e events.APIGatewayV2CustomAuthor
 // REST decides a REST API request (a REQUEST authorizer) with an IAM
 // policy for the method it was called for.
 func (a *Authorizer) REST(ctx context.Context, e events.APIGatewayCustomAuthorizerRequestTypeRequest) (events.APIGatewayCustomAuthorizerResponse, error) {
+	ctx, done := a.invocation(ctx)
+	defer done()
 	d, err := a.Decide(ctx, Request{
 		Authorization: header(e.Headers, "authorization"), SourceIP: e.RequestContext.Identity.SourceIP,
 		RouteKey: e.HTTPMethod + " " + e.Resource, RequestID: e.RequestContext.RequestID,

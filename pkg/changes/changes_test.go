@@ -46,7 +46,7 @@ func TestTheStreamCarriesEveryAuthMethodChange(t *testing.T) {
 	id := uuid.NewString()
 	body, _ := json.Marshal(map[string]any{"version": "0", "id": uuid.NewString(), "detail-type": "Identity Created", "source": "test",
 		"time": time.Now().UTC().Format(time.RFC3339), "detail": map[string]any{"identityId": id, "orgId": org}})
-	if resp, err := app.Provisioner(cfg, db).Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(body)}}}); err != nil || len(resp.BatchItemFailures) > 0 {
+	if resp, err := app.Provisioner(cfg, db, nil).Handle(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "m", Body: string(body)}}}); err != nil || len(resp.BatchItemFailures) > 0 {
 		t.Fatal(resp, err)
 	}
 	tok, _ := caller.SignPlatform([]byte(testkeys.PlatformSecret), caller.PlatformClaims{Subject: "alice", OrgID: org,

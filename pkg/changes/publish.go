@@ -4,12 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/uauth/uauth/pkg/metrics"
 )
 
 // EventBridge is the part of the EventBridge client publishing uses.
@@ -26,6 +30,9 @@ type Publisher struct {
 	Bus    string
 	Source string
 	Logger *slog.Logger
+	// Metrics receives each batch's ChangeEvents (published, failed) as
+	// EMF (stdout in Lambda); nil writes none.
+	Metrics io.Writer
 }
 
 // Handle publishes a batch's changes, in order. A record whose change
@@ -33,6 +40,13 @@ type Publisher struct {
 // Lambda retries from there (ReportBatchItemFailures on a stream retries
 // from the first reported record).
 func (p *Publisher) Handle(ctx context.Context, batch events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+	m := metrics.Get("changes")
+	defer func() {
+		if p.Metrics != nil {
+			_ = m.Flush(p.Metrics, time.Now())
+		}
+		metrics.Put(m)
+	}()
 	resp := events.DynamoDBEventResponse{BatchItemFailures: []events.DynamoDBBatchItemFailure{}}
 	type pending struct {
 		seq   string
@@ -72,9 +86,12 @@ func (p *Publisher) Handle(ctx context.Context, batch events.DynamoDBEvent) (eve
 			}
 		}
 		if first >= 0 {
+			m.Add(metrics.ChangeEvents, "published", first)
+			m.Add(metrics.ChangeEvents, "failed", len(queue)-start-first)
 			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: chunk[first].seq})
 			return resp, nil
 		}
+		m.Add(metrics.ChangeEvents, "published", len(chunk))
 		p.Logger.InfoContext(ctx, "changes published", slog.Int("events", len(chunk)))
 	}
 	return resp, nil

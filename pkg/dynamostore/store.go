@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
 )
 
 // DynamoDB is the part of *dynamodb.Client the store uses; tests put a
@@ -46,7 +48,9 @@ func New(db DynamoDB, table string) *Store {
 	return &Store{DB: db, Table: table}
 }
 
-// call runs one DynamoDB request under the store's deadline.
+// call runs one DynamoDB request under the store's deadline. A request
+// DynamoDB still throttled after the SDK's retries comes back as a
+// ThrottledError.
 func call[In, Out any](s *Store, ctx context.Context, op func(context.Context, In, ...func(*dynamodb.Options)) (Out, error), in In) (Out, error) {
 	timeout := s.CallTimeout
 	if timeout <= 0 {
@@ -54,7 +58,35 @@ func call[In, Out any](s *Store, ctx context.Context, op func(context.Context, I
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	return op(ctx, in)
+	out, err := op(ctx, in)
+	if err != nil && IsThrottle(err) {
+		err = &ThrottledError{Err: err}
+	}
+	return out, err
+}
+
+// ThrottledError is a request DynamoDB throttled beyond the SDK's retries:
+// the table is over its capacity for the moment. Trying again later will
+// do (the API answers 503 with Retry-After).
+type ThrottledError struct{ Err error }
+
+func (e *ThrottledError) Error() string { return "dynamostore: throttled: " + e.Err.Error() }
+func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// Throttled marks the error for callers that do not import this package.
+func (e *ThrottledError) Throttled() bool { return true }
+
+// throttleCodes are the error codes, and transaction cancellation codes,
+// of a throttled request.
+var throttleCodes = map[string]bool{
+	"ThrottlingException": true, "ProvisionedThroughputExceededException": true, "RequestLimitExceeded": true,
+	"ThrottlingError": true, "ProvisionedThroughputExceeded": true,
+}
+
+// IsThrottle reports whether err is DynamoDB throttling a request.
+func IsThrottle(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && throttleCodes[api.ErrorCode()]
 }
 
 // conditionFailed reports whether err is a failed condition, and returns
@@ -125,7 +157,11 @@ func (s *Store) transact(ctx context.Context, in *dynamodb.TransactWriteItemsInp
 		c := &canceled{reasons: tce.CancellationReasons}
 		if !c.transient() || attempt >= maxConflictRetries {
 			if c.transient() {
-				return nil, fmt.Errorf("dynamostore: transaction kept being cancelled (%v): %w", c.codes(), err)
+				err = fmt.Errorf("dynamostore: transaction kept being cancelled (%v): %w", c.codes(), err)
+				if slices.ContainsFunc(c.codes(), func(code string) bool { return throttleCodes[code] }) {
+					err = &ThrottledError{Err: err}
+				}
+				return nil, err
 			}
 			return c, nil
 		}

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/netip"
 	"net/url"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/endpointcreds"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -60,6 +62,10 @@ type Config struct {
 	AutoAttach    bool            // AUTO_ATTACH: attach DefaultConfig on Identity Created (default true)
 	DefaultConfig uaconfig.Config // DEFAULT_UA_CONFIG: POST-body JSON over Infisical's defaults
 	TombstoneTTL  time.Duration   // TOMBSTONE_TTL: how long a deleted identity stays deleted
+
+	// LogOutput is where the logs go: not read from the environment; nil
+	// means stdout, which Lambda sends to CloudWatch Logs.
+	LogOutput io.Writer
 }
 
 // Load reads the configuration through getenv (os.Getenv in production)
@@ -149,7 +155,13 @@ func Load(getenv func(string) string) (Config, error) {
 }
 
 // Logger returns the JSON logger every line of uauth goes through.
-func (c Config) Logger() *slog.Logger { return NewLogger(c.LogLevel) }
+func (c Config) Logger() *slog.Logger {
+	out := c.LogOutput
+	if out == nil {
+		out = os.Stdout
+	}
+	return slog.New(slog.NewJSONHandler(out, &slog.HandlerOptions{Level: c.LogLevel}))
+}
 
 // NewLogger is the JSON logger at level, for functions that need no more
 // of Config (the changes and key rotation functions).
@@ -245,9 +257,17 @@ func LocalAWS() aws.Config {
 	}
 }
 
+// maxRetryBackoff caps the SDK's backoff between attempts.
+const maxRetryBackoff = 300 * time.Millisecond
+
 // NewDynamoDB returns a DynamoDB client, on endpoint if it is not empty.
 func NewDynamoDB(cfg aws.Config, endpoint string, optFns ...func(*dynamodb.Options)) *dynamodb.Client {
-	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){func(o *dynamodb.Options) {
+	return dynamodb.NewFromConfig(cfg, append([]func(*dynamodb.Options){countAttempts, func(o *dynamodb.Options) {
+		// The SDK's 3 attempts, with backoffs short enough to fit in a call's
+		// deadline (DYNAMODB_TIMEOUT): the default's up to 20 s would end a
+		// throttled request in a deadline error rather than the throttle,
+		// which the API answers with a 503 and Retry-After.
+		o.Retryer = retry.AddWithMaxBackoffDelay(retry.NewStandard(), maxRetryBackoff)
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			// DynamoDB Local's error responses fail the SDK's CRC32 check,

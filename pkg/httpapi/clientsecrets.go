@@ -3,9 +3,11 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -74,6 +76,8 @@ func (h *handler) createSecret(w http.ResponseWriter, r *http.Request, actor cal
 		return
 	}
 	secret, s, err := h.Secrets.Create(r.Context(), actor.OrgID, id, in, actor.ID, guard)
+	decided(r, audit.Event{Event: audit.SecretCreated, IdentityID: id, OrgID: actor.OrgID, ClientID: s.ClientID, SecretID: s.ID},
+		err, metrics.ClientSecretChanges, "created")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -152,6 +156,8 @@ func (h *handler) revokeSecret(w http.ResponseWriter, r *http.Request, actor cal
 		return
 	}
 	s, err := h.Secrets.Revoke(r.Context(), actor.OrgID, id, secretID, actor.ID, guard)
+	decided(r, audit.Event{Event: audit.SecretRevoked, IdentityID: id, OrgID: actor.OrgID, ClientID: s.ClientID, SecretID: secretID},
+		err, metrics.ClientSecretChanges, "revoked")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -176,6 +182,7 @@ func (h *handler) clearLockouts(w http.ResponseWriter, r *http.Request, actor ca
 		return
 	}
 	n, err := h.Login.ClearLockouts(r.Context(), actor.OrgID, id, guard)
+	decided(r, audit.Event{Event: audit.LockoutsCleared, IdentityID: id, OrgID: actor.OrgID}, err, nil, "")
 	if err != nil {
 		h.writeError(w, r, err)
 		return

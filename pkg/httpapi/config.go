@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -24,16 +26,17 @@ func (h *handler) routeConfig() {
 }
 
 func (h *handler) attachConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
-	h.changeConfig(w, r, actor, guard, h.Config.Attach)
+	h.changeConfig(w, r, actor, guard, h.Config.Attach, audit.ConfigAttached, "attached")
 }
 
 func (h *handler) updateConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard) {
-	h.changeConfig(w, r, actor, guard, h.Config.Update)
+	h.changeConfig(w, r, actor, guard, h.Config.Update, audit.ConfigUpdated, "updated")
 }
 
 // changeConfig decodes a body of settings for attach or update.
 func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor caller.Actor, guard identity.Guard,
-	apply func(ctx context.Context, orgID, identityID string, s uaconfig.Settings, actor string, guard identity.Guard) (uaconfig.Config, error)) {
+	apply func(ctx context.Context, orgID, identityID string, s uaconfig.Settings, actor string, guard identity.Guard) (uaconfig.Config, error),
+	event, outcome string) {
 	id, err := pathID(r, "identityId")
 	if err != nil {
 		h.writeError(w, r, err)
@@ -50,6 +53,7 @@ func (h *handler) changeConfig(w http.ResponseWriter, r *http.Request, actor cal
 		return
 	}
 	c, err := apply(r.Context(), actor.OrgID, id, s, actor.ID, guard)
+	decided(r, audit.Event{Event: event, IdentityID: id, OrgID: actor.OrgID, ClientID: c.ClientID}, err, metrics.ConfigChanges, outcome)
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -88,6 +92,7 @@ func (h *handler) revokeConfig(w http.ResponseWriter, r *http.Request, actor cal
 		return
 	}
 	c, err := h.Config.Revoke(r.Context(), actor.OrgID, id, actor.ID, guard)
+	decided(r, audit.Event{Event: audit.ConfigRevoked, IdentityID: id, OrgID: actor.OrgID, ClientID: c.ClientID}, err, metrics.ConfigChanges, "revoked")
 	if err != nil {
 		h.writeError(w, r, err)
 		return

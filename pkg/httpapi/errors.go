@@ -13,6 +13,14 @@ import (
 	"github.com/uauth/uauth/pkg/validation"
 )
 
+// throttled is a store's error for a database that throttled a request
+// beyond its retries (dynamostore.ThrottledError): a 503, not a 500.
+type throttled interface{ Throttled() bool }
+
+// retryAfter is the Retry-After of a 503, in seconds: DynamoDB on demand
+// adapts to a burst within seconds.
+const retryAfter = "1"
+
 // Errors of the HTTP layer itself.
 var (
 	errRouteNotFound    = errors.New("Route not found")
@@ -45,6 +53,7 @@ func statusOf(err error) (int, string) {
 		noSecret     *clientsecret.NotFoundError
 		unauthorized *caller.UnauthorizedError
 		boundary     *caller.BoundaryError
+		busy         throttled
 	)
 	switch {
 	case errors.Is(err, caller.ErrTokenMissing), errors.As(err, &unauthorized):
@@ -67,6 +76,8 @@ func statusOf(err error) (int, string) {
 		return http.StatusMethodNotAllowed, "MethodNotAllowed"
 	case errors.Is(err, identity.ErrConflict):
 		return http.StatusConflict, "Conflict"
+	case errors.As(err, &busy) && busy.Throttled():
+		return http.StatusServiceUnavailable, "ServiceUnavailable"
 	case errors.Is(err, uaconfig.ErrInvalidIP),
 		errors.Is(err, uaconfig.ErrTTLExceedsMax),
 		errors.Is(err, uaconfig.ErrAlreadyConfigured),
@@ -101,6 +112,10 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 		message = "Request body is larger than the limit"
 	case errors.As(err, &boundary):
 		details = boundaryDetails{MissingPermissions: boundary.Missing}
+	case status == http.StatusServiceUnavailable:
+		logger(r).WarnContext(r.Context(), "request throttled by the database", slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", retryAfter)
+		message = "The service is busy, please retry later"
 	}
 	if status != http.StatusInternalServerError {
 		logger(r).LogAttrs(r.Context(), slog.LevelInfo, "request refused", slog.Int("status", status), slog.String("error", err.Error()))

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go"
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/caller"
@@ -135,4 +136,69 @@ func TestAStalledDatabaseGetsUauthsOwn500(t *testing.T) {
 	if !found {
 		t.Error("the deadline was not logged as the cause")
 	}
+}
+
+// throttlingDB throttles every request, as DynamoDB does past the SDK's
+// retries when a table is over its capacity.
+type throttlingDB struct{ dynamostore.DynamoDB }
+
+var errThrottled = &smithy.GenericAPIError{Code: "ThrottlingException", Message: "Rate of requests exceeds the allowed throughput."}
+
+func (throttlingDB) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	return nil, errThrottled
+}
+
+// TestThrottlingIsA503WithRetryAfter: a database throttled beyond the
+// SDK's retries is the service being busy for a moment, not a failure: 503
+// with Retry-After, in the contract's error shape, and nothing written.
+func TestThrottlingIsA503WithRetryAfter(t *testing.T) {
+	e := newEnv(t)
+	id, client := e.attached(orgA, `{}`)
+	secret, _ := e.newSecret(orgA, id, `{}`)
+	bare := e.identity(orgA)
+	before := e.scan()
+	e.handler = e.newHandler(dynamostore.New(throttlingDB{e.store.DB}, e.table))
+	admin := token(t, orgA, caller.OrgAdmin)
+	for _, r := range []*response{
+		e.do("GET", path(id), admin, ""),
+		e.do("PATCH", path(id), admin, `{"accessTokenTTL": 60}`),
+		e.do("POST", path(bare), admin, `{}`),
+		e.login(client, secret, addrA),
+	} {
+		r.expectError(503, "ServiceUnavailable", "The service is busy, please retry later")
+		if got := r.rec.Header().Get("Retry-After"); got != "1" {
+			t.Errorf("Retry-After = %q", got)
+		}
+	}
+	if e.scan() != before {
+		t.Fatal("a throttled request wrote")
+	}
+}
+
+func (throttlingDB) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	return nil, errThrottled
+}
+
+func (throttlingDB) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	return nil, errThrottled
 }

@@ -19,10 +19,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/uaconfig"
 	"github.com/uauth/uauth/pkg/validation"
@@ -57,6 +59,11 @@ type Options struct {
 	// BaseURL returns the URL r came in on (https://<API Gateway domain>
 	// in Lambda); nil means the Host header.
 	BaseURL func(*http.Request) string
+	// Metrics receives each request's metrics as one EMF line (stdout in
+	// Lambda); nil writes none.
+	Metrics io.Writer
+	// Audit receives the audit trail (stdout in Lambda); nil writes none.
+	Audit *audit.Writer
 }
 
 type handler struct {
@@ -115,6 +122,9 @@ func (h *handler) handle(pattern string, perm caller.Permission, fn authed) {
 			h.writeError(w, r, err)
 			return
 		}
+		if req := audit.FromContext(r.Context()); req != nil {
+			req.Actor = actor.ID
+		}
 		fn(w, r, actor)
 	})
 }
@@ -154,7 +164,21 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = uuid.NewString()
 	}
 	log := h.Logger.With(slog.String("reqId", id))
-	r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, reqInfo{id: id, log: log}))
+	// One metrics line per request (see package metrics), and the audit
+	// context of its decisions.
+	m := metrics.Get("api")
+	defer func() {
+		if h.Metrics != nil {
+			_ = m.Flush(h.Metrics, time.Now())
+		}
+		metrics.Put(m)
+	}()
+	ctx := context.WithValue(r.Context(), ctxKey{}, reqInfo{id: id, log: log})
+	ctx = metrics.NewContext(ctx, m)
+	if h.Audit != nil {
+		ctx = audit.NewContext(ctx, &audit.Request{Writer: h.Audit, ReqID: id, SourceIP: addrString(h.ClientIP(r)), UserAgent: r.UserAgent()})
+	}
+	r = r.WithContext(ctx)
 	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
 		r.URL.Path = strings.TrimSuffix(p, "/")
 		r.URL.RawPath = ""
@@ -194,6 +218,13 @@ func pathID(r *http.Request, name string) (string, error) {
 // body reads the request body under the size cap.
 func (h *handler) body(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return io.ReadAll(http.MaxBytesReader(w, r.Body, h.MaxBodyBytes))
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 // PeerIP is the TCP peer's address, as the local stack sees it; in Lambda

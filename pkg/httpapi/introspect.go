@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/uauth/uauth/pkg/caller"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/validation"
 )
 
@@ -73,12 +74,19 @@ func (h *handler) introspect(w http.ResponseWriter, r *http.Request, actor calle
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	got, reason, err := h.Tokens.Introspect(r.Context(), in["token"], h.issuer(r), bearer)
+	m := metrics.FromContext(r.Context())
 	if err != nil {
+		m.Count(metrics.Introspections, "error")
 		h.writeError(w, r, err)
 		return
 	}
 	if reason == "" && got.Claims.OrgID != actor.OrgID {
 		reason = "another_org"
+	}
+	if reason != "" {
+		m.Count(metrics.Introspections, "inactive")
+	} else {
+		m.Count(metrics.Introspections, "active")
 	}
 	if reason != "" {
 		logger(r).LogAttrs(r.Context(), slog.LevelInfo, "token inactive", slog.String("reason", reason))

@@ -396,6 +396,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 	// racing, over one where every write to an identity loses a race.
 	broken := e.newHandler(dynamostore.New(unavailableDB{}, e.table))
 	racing := e.newHandler(dynamostore.New(racingDB{e.db}, e.table))
+	throttled := e.newHandler(dynamostore.New(throttlingDB{e.db}, e.table))
 	// The well-known documents read nothing that can fail, so their only 500
 	// is the recovery of a panic, which every route shares: here, from a
 	// handler whose signer is missing and whose BaseURL panics.
@@ -459,6 +460,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "out of range", op: attach, status: 422, method: "POST", target: cfg(bare), token: admin, body: `{"lockoutThreshold": 31}`, schema: schemaRejects},
 		{name: "path id not a UUID", op: attach, status: 422, method: "POST", target: cfg("not-a-uuid"), token: admin, body: `{}`, schema: schemaRejects},
 		{name: "database down", op: attach, status: 500, method: "POST", target: cfg(bare), token: admin, body: `{}`, handler: broken},
+		{name: "throttled", op: attach, status: 503, method: "POST", target: cfg(bare), token: admin, body: `{}`, handler: throttled},
 
 		// Read.
 		{name: "platform token, trailing slash", op: read, status: 200, method: "GET", target: cfg(target) + "/", token: permitted(read)},
@@ -468,6 +470,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no configuration", op: read, status: 404, method: "GET", target: cfg(bare), token: admin},
 		{name: "path id not a UUID", op: read, status: 422, method: "GET", target: cfg("{" + target + "}"), token: admin, schema: schemaRejects},
 		{name: "database down", op: read, status: 500, method: "GET", target: cfg(target), token: admin, handler: broken},
+		{name: "throttled", op: read, status: 503, method: "GET", target: cfg(target), token: admin, handler: throttled},
 
 		// Update.
 		{name: "JavaScript numbers and null", op: update, status: 200, method: "PATCH", target: cfg(target), token: permitted(update),
@@ -483,6 +486,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "wrong type", op: update, status: 422, method: "PATCH", target: cfg(target), token: admin, body: `{"accessTokenTTL": "3600"}`, schema: schemaRejects},
 		{name: "empty IP list", op: update, status: 422, method: "PATCH", target: cfg(target), token: admin, body: `{"clientSecretTrustedIps": []}`, schema: schemaRejects},
 		{name: "database down", op: update, status: 500, method: "PATCH", target: cfg(target), token: admin, body: `{}`, handler: broken},
+		{name: "throttled", op: update, status: 503, method: "PATCH", target: cfg(target), token: admin, body: `{}`, handler: throttled},
 
 		// Revoke the configuration.
 		{name: "with the Terraform provider's body", op: remove, status: 200, method: "DELETE", target: cfg(gone), token: permitted(remove), body: `{"identityId": "` + gone + `"}`},
@@ -495,6 +499,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "body too large", op: remove, status: 413, method: "DELETE", target: cfg(target), token: admin, body: tooBig, schema: schemaUnchecked},
 		{name: "identityId differs from the path", op: remove, status: 422, method: "DELETE", target: cfg(target), token: admin, body: `{"identityId": "` + bare + `"}`},
 		{name: "database down", op: remove, status: 500, method: "DELETE", target: cfg(target), token: admin, handler: broken},
+		{name: "throttled", op: remove, status: 503, method: "DELETE", target: cfg(target), token: admin, handler: throttled},
 
 		// Create a client secret.
 		{name: "every field", op: create, status: 200, method: "POST", target: secrets(target), token: permitted(create),
@@ -509,6 +514,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "negative use limit", op: create, status: 422, method: "POST", target: secrets(target), token: admin, body: `{"numUsesLimit": -1}`, schema: schemaRejects},
 		{name: "TTL too long", op: create, status: 422, method: "POST", target: secrets(target), token: admin, body: `{"ttl": 315360001}`, schema: schemaRejects},
 		{name: "database down", op: create, status: 500, method: "POST", target: secrets(target), token: admin, body: `{}`, handler: broken},
+		{name: "throttled", op: create, status: 503, method: "POST", target: secrets(target), token: admin, body: `{}`, handler: throttled},
 
 		// List client secrets.
 		{name: "ok", op: list, status: 200, method: "GET", target: secrets(target), token: permitted(list)},
@@ -519,6 +525,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "another org's identity", op: list, status: 404, method: "GET", target: secrets(foreign), token: admin},
 		{name: "path id not a UUID", op: list, status: 422, method: "GET", target: secrets("nope"), token: admin, schema: schemaRejects},
 		{name: "database down", op: list, status: 500, method: "GET", target: secrets(target), token: admin, handler: broken},
+		{name: "throttled", op: list, status: 503, method: "GET", target: secrets(target), token: admin, handler: throttled},
 
 		// Read a client secret.
 		{name: "ok", op: get, status: 200, method: "GET", target: secrets(target) + "/" + secretID, token: permitted(get)},
@@ -529,6 +536,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "unknown secret", op: get, status: 404, method: "GET", target: secrets(target) + "/" + unknown, token: admin},
 		{name: "secret id not a UUID", op: get, status: 422, method: "GET", target: secrets(target) + "/nope", token: admin, schema: schemaRejects},
 		{name: "database down", op: get, status: 500, method: "GET", target: secrets(target) + "/" + secretID, token: admin, handler: broken},
+		{name: "throttled", op: get, status: 503, method: "GET", target: secrets(target) + "/" + secretID, token: admin, handler: throttled},
 
 		// Revoke a client secret.
 		{name: "with the Terraform provider's body", op: revoke, status: 200, method: "POST", target: secrets(target) + "/" + toRevoke["id"].(string) + "/revoke",
@@ -542,6 +550,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "clientSecretId differs from the path", op: revoke, status: 422, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: admin,
 			body: `{"clientSecretId": "` + unknown + `"}`},
 		{name: "database down", op: revoke, status: 500, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: admin, handler: broken},
+		{name: "throttled", op: revoke, status: 503, method: "POST", target: secrets(target) + "/" + secretID + "/revoke", token: admin, handler: throttled},
 
 		// Clear lockouts.
 		{name: "ok", op: clear, status: 200, method: "POST", target: cfg(target) + "/clear-lockouts", token: permitted(clear)},
@@ -554,6 +563,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "path id not a UUID", op: clear, status: 422, method: "POST", target: cfg("nope") + "/clear-lockouts", token: admin, schema: schemaRejects},
 		{name: "identityId differs from the path", op: clear, status: 422, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, body: `{"identityId": "` + bare + `"}`},
 		{name: "database down", op: clear, status: 500, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, handler: broken},
+		{name: "throttled", op: clear, status: 503, method: "POST", target: cfg(target) + "/clear-lockouts", token: admin, handler: throttled},
 
 		// Login.
 		{name: "JSON", op: login, status: 200, method: "POST", target: loginT,
@@ -569,6 +579,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "empty secret", op: login, status: 422, method: "POST", target: loginT, body: `{"clientId": "` + loginClient + `", "clientSecret": ""}`, schema: schemaRejects},
 		{name: "database down", op: login, status: 500, method: "POST", target: loginT, handler: broken,
 			body: `{"clientId": "` + loginClient + `", "clientSecret": "` + loginSecret + `"}`},
+		{name: "throttled", op: login, status: 503, method: "POST", target: loginT, handler: throttled,
+			body: `{"clientId": "` + loginClient + `", "clientSecret": "` + loginSecret + `"}`},
 
 		// Renew.
 		{name: "ok", op: renew, status: 200, method: "POST", target: renewT, body: `{"accessToken": "` + renewable.token + `"}`},
@@ -578,6 +590,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "body too large", op: renew, status: 413, method: "POST", target: renewT, body: tooBig, schema: schemaUnchecked},
 		{name: "no token", op: renew, status: 422, method: "POST", target: renewT, body: `{}`, schema: schemaRejects},
 		{name: "database down", op: renew, status: 500, method: "POST", target: renewT, body: `{"accessToken": "` + renewable.token + `"}`, handler: broken},
+		{name: "throttled", op: renew, status: 503, method: "POST", target: renewT, body: `{"accessToken": "` + renewable.token + `"}`, handler: throttled},
 
 		// Revoke an access token.
 		{name: "ok", op: revokeTk, status: 200, method: "POST", target: revokeTkT, body: `{"accessToken": "` + dropped.token + `"}`},
@@ -586,6 +599,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "body too large", op: revokeTk, status: 413, method: "POST", target: revokeTkT, body: tooBig, schema: schemaUnchecked},
 		{name: "token not a string", op: revokeTk, status: 422, method: "POST", target: revokeTkT, body: `{"accessToken": 5}`, schema: schemaRejects},
 		{name: "database down", op: revokeTk, status: 500, method: "POST", target: revokeTkT, body: `{"accessToken": "` + renewable.token + `"}`, handler: broken},
+		{name: "throttled", op: revokeTk, status: 503, method: "POST", target: revokeTkT, body: `{"accessToken": "` + renewable.token + `"}`, handler: throttled},
 
 		// Introspect a token.
 		{name: "active, a form", op: intro, status: 200, method: "POST", target: introspectT, token: permitted(intro),
@@ -604,6 +618,8 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 			body: url.Values{"token": {reader.token}, "client_ip": {"nope"}}.Encode(), header: formType},
 		{name: "database down", op: intro, status: 500, method: "POST", target: introspectT, token: admin,
 			body: url.Values{"token": {reader.token}}.Encode(), header: formType, handler: broken},
+		{name: "throttled", op: intro, status: 503, method: "POST", target: introspectT, token: admin,
+			body: url.Values{"token": {reader.token}}.Encode(), header: formType, handler: throttled},
 
 		// Read the organization's defaults.
 		{name: "none set: the deployment's, trailing slash", op: getDef, status: 200, method: "GET", target: orgDefT + "/", token: permittedIn(noDefaults, getDef)},
@@ -614,6 +630,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "permission denied", op: getDef, status: 403, method: "GET", target: orgDefT, token: denied(getDef)},
 		{name: "invalid token", op: getDef, status: 403, method: "GET", target: orgDefT, token: "not.a.token", schema: schemaUnchecked},
 		{name: "database down", op: getDef, status: 500, method: "GET", target: orgDefT, token: admin, handler: broken},
+		{name: "throttled", op: getDef, status: 503, method: "GET", target: orgDefT, token: admin, handler: throttled},
 
 		// Set the organization's defaults.
 		{name: "every field, and fields it ignores", op: putDef, status: 200, method: "PUT", target: orgDefT, token: permittedIn(toSet, putDef),
@@ -629,6 +646,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "out of range", op: putDef, status: 422, method: "PUT", target: orgDefT, token: admin, body: `{"lockoutCounterResetSeconds": 4}`, schema: schemaRejects},
 		{name: "body not an object", op: putDef, status: 422, method: "PUT", target: orgDefT, token: admin, body: `[]`, schema: schemaRejects},
 		{name: "database down", op: putDef, status: 500, method: "PUT", target: orgDefT, token: admin, body: `{}`, handler: broken},
+		{name: "throttled", op: putDef, status: 503, method: "PUT", target: orgDefT, token: admin, body: `{}`, handler: throttled},
 
 		// Remove the organization's defaults.
 		{name: "set by an admin", op: delDef, status: 200, method: "DELETE", target: orgDefT, token: permittedIn(toClear, delDef)},
@@ -636,6 +654,7 @@ func openapiCases(t *testing.T, e *env, doc *openapi3.T) []apiCase {
 		{name: "no token", op: delDef, status: 401, method: "DELETE", target: orgDefT, schema: schemaRejects},
 		{name: "every identity permission, not org:admin", op: delDef, status: 403, method: "DELETE", target: orgDefT, token: denied(delDef)},
 		{name: "database down", op: delDef, status: 500, method: "DELETE", target: orgDefT, token: admin, handler: broken},
+		{name: "throttled", op: delDef, status: 503, method: "DELETE", target: orgDefT, token: admin, handler: throttled},
 
 		// The well-known documents.
 		{name: "ok", op: jwks, status: 200, method: "GET", target: jwksT},

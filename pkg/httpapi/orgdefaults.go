@@ -5,6 +5,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/orgdefaults"
 )
@@ -52,6 +53,7 @@ func (h *handler) putOrgDefaults(w http.ResponseWriter, r *http.Request, actor c
 		return
 	}
 	d, err := h.OrgDefaults.Put(r.Context(), actor.OrgID, body, actor.ID)
+	decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
 	if err != nil {
 		h.writeError(w, r, err)
 		return
@@ -61,6 +63,7 @@ func (h *handler) putOrgDefaults(w http.ResponseWriter, r *http.Request, actor c
 
 func (h *handler) deleteOrgDefaults(w http.ResponseWriter, r *http.Request, actor caller.Actor) {
 	d, err := h.OrgDefaults.Delete(r.Context(), actor.OrgID, actor.ID)
+	decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -22,9 +22,11 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
@@ -144,11 +146,59 @@ func (s *Service) now() time.Time {
 
 // Login checks a client id and secret, in Infisical's order, and issues an
 // access token.
+//
+// Every login is a metric (Logins by outcome, LoginLatency) and an audit
+// record, success or failure; a failure that locks starts a lockout, a
+// metric and an audit record of its own.
 func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, error) {
+	start := time.Now()
+	var seen attempt
+	issued, err := s.login(ctx, r, &seen)
+	m := metrics.FromContext(ctx)
+	outcome := Outcome(err)
+	m.Count(metrics.Logins, outcome)
+	m.Observe(metrics.LoginLatency, float64(time.Since(start).Microseconds())/1000)
+	m.Property("clientId", seen.clientID)
+	m.Property("identityId", seen.identityID)
+	ev := audit.Event{Event: audit.Login, Outcome: audit.Success, ClientID: seen.clientID, IdentityID: seen.identityID,
+		OrgID: seen.orgID, Actor: seen.identityID, SecretID: seen.secretID, JTI: seen.jti}
+	if err != nil {
+		ev.Outcome, ev.Reason, ev.JTI = audit.Failure, outcome, ""
+	}
+	audit.Record(ctx, ev)
+	return issued, err
+}
+
+// attempt is what a login learned of whom it was for, for its metric and
+// audit record.
+type attempt struct{ clientID, identityID, orgID, secretID, jti string }
+
+// Outcome names a login's outcome for metrics and the audit trail.
+func Outcome(err error) string {
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, ErrInvalidCredentials):
+		return "invalid_credentials"
+	case errors.Is(err, ErrLocked):
+		return "locked"
+	case errors.Is(err, uaconfig.ErrIPNotTrusted):
+		return "ip_refused"
+	case errors.Is(err, ErrSecretExpired):
+		return "secret_expired"
+	case errors.Is(err, ErrSecretExhausted):
+		return "secret_exhausted"
+	default:
+		return "error"
+	}
+}
+
+func (s *Service) login(ctx context.Context, r Request, seen *attempt) (accesstoken.Issued, error) {
 	clientID, ok := identity.CanonicalID(r.ClientID)
 	if !ok {
 		return accesstoken.Issued{}, ErrInvalidCredentials
 	}
+	seen.clientID = clientID
 	now := s.now()
 	secretID := s.Hasher.ID(r.ClientSecret)
 	bucket := Bucket(r.From.IP)
@@ -161,6 +211,7 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 		return accesstoken.Issued{}, ErrInvalidCredentials
 	}
 	cl, cfg := att.Client, &att.Client.Config
+	seen.identityID, seen.orgID = cl.IdentityID, cl.OrgID
 	// 2. Trusted IPs. Not a failure for the lockout.
 	if !cfg.ClientSecretTrustedIPs.Allows(r.From.IP) {
 		return accesstoken.Issued{}, uaconfig.ErrIPNotTrusted
@@ -173,7 +224,7 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 	sec := att.Secret
 	if sec == nil || sec.Revoked || !s.Hasher.Matches(r.ClientSecret, sec.MAC) {
 		if cfg.LockoutEnabled {
-			return accesstoken.Issued{}, s.recordFailure(ctx, cfg, clientID, bucket, att.Lockout, now)
+			return accesstoken.Issued{}, s.recordFailure(ctx, cl, cfg, bucket, att.Lockout, now)
 		}
 		return accesstoken.Issued{}, ErrInvalidCredentials
 	}
@@ -185,6 +236,7 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 		return accesstoken.Issued{}, ErrSecretExhausted
 	}
 
+	seen.secretID = sec.ID
 	grant := accesstoken.Grant{IdentityID: cl.IdentityID, OrgID: cl.OrgID, ClientID: clientID, ClientSecretID: sec.ID,
 		JTI: uuid.NewString(), AuthTime: now, NumUsesLimit: cfg.AccessTokenNumUsesLimit}
 	success := Success{IdentityID: cl.IdentityID, ClientID: clientID, SecretID: sec.ID, At: now}
@@ -214,6 +266,7 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 	// Issue refuses only once max TTL has passed since the token's auth
 	// time, which at login is now: a max TTL is at least a second.
 	issued, _, err := s.Signer.Issue(ctx, r.From.Issuer, grant, cfg, now)
+	seen.jti = grant.JTI
 	return issued, err
 }
 
@@ -231,16 +284,30 @@ func (s *Service) Login(ctx context.Context, r Request) (accesstoken.Issued, err
 // at the threshold, so the loop ends; should it not, the guess is refused
 // as locked rather than with an error, which would say nothing wrong about
 // the secret either way.
-func (s *Service) recordFailure(ctx context.Context, cfg *uaconfig.Config, clientID, bucket string, l Lockout, now time.Time) error {
+//
+// The failure that reaches the threshold starts a lockout: a metric and an
+// audit record.
+func (s *Service) recordFailure(ctx context.Context, cl *Client, cfg *uaconfig.Config, bucket string, l Lockout, now time.Time) error {
+	clientID := cl.Config.ClientID
 	for range cfg.LockoutThreshold + 2 {
 		if l.Locked(cfg, now) {
 			return ErrLocked
 		}
-		current, err := s.Store.RecordFailure(ctx, clientID, bucket, failure(cfg, l, now))
+		f := failure(cfg, l, now)
+		current, err := s.Store.RecordFailure(ctx, clientID, bucket, f)
 		switch {
 		case err != nil:
 			return err
 		case current == nil: // counted
+			fails := int64(1)
+			if f.Add {
+				fails = l.Fails + 1
+			}
+			if fails >= cfg.LockoutThreshold {
+				metrics.FromContext(ctx).Count(metrics.LockoutsStarted, "")
+				audit.Record(ctx, audit.Event{Event: audit.LockoutStarted, Outcome: audit.Success, ClientID: clientID,
+					IdentityID: cl.IdentityID, OrgID: cl.OrgID})
+			}
 			return ErrInvalidCredentials
 		}
 		l = *current

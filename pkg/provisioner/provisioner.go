@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,7 +21,9 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/metrics"
 	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/strictjson"
 	"github.com/uauth/uauth/pkg/uaconfig"
@@ -94,6 +97,12 @@ type Handler struct {
 	// invocation has less left, so that the batch answers before the
 	// function times out, and the record is redelivered instead.
 	Reserve time.Duration
+	// Metrics receives each batch's metrics (ProvisionerRecords by
+	// outcome) as EMF (stdout in Lambda); nil writes none.
+	Metrics io.Writer
+	// Audit receives the audit records of configurations attached; nil
+	// writes none.
+	Audit *audit.Writer
 }
 
 // errPoison marks a record that can never succeed, as opposed to a
@@ -113,6 +122,7 @@ type record struct {
 	id     identity.Identity
 	at     time.Time // when the event happened
 	err    error     // why it failed, reported for redelivery
+	known  bool      // it was ignored: applied already, or older than what is
 }
 
 // Handle processes every record and reports the failed ones in
@@ -128,6 +138,17 @@ type record struct {
 // still running then fails, and its record is reported for redelivery,
 // rather than the function timing out and the whole batch coming back.
 func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQSEventResponse, error) {
+	m := metrics.Get("provisioner")
+	defer func() {
+		if h.Metrics != nil {
+			_ = m.Flush(h.Metrics, time.Now())
+		}
+		metrics.Put(m)
+	}()
+	ctx = metrics.NewContext(ctx, m)
+	if h.Audit != nil {
+		ctx = audit.NewContext(ctx, &audit.Request{Writer: h.Audit, Actor: Actor})
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-AnswerMargin))
@@ -175,6 +196,16 @@ func (h *Handler) Handle(ctx context.Context, batch events.SQSEvent) (events.SQS
 	resp := events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{}}
 	for i := range recs {
 		r := &recs[i]
+		switch {
+		case r.err == nil && r.known:
+			m.Count(metrics.ProvisionerRecords, "known")
+		case r.err == nil:
+			m.Count(metrics.ProvisionerRecords, "recorded")
+		case errors.Is(r.err, errPoison):
+			m.Count(metrics.ProvisionerRecords, "poison")
+		default:
+			m.Count(metrics.ProvisionerRecords, "retried")
+		}
 		if r.err == nil {
 			continue
 		}
@@ -270,6 +301,7 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 		r := todo[i]
 		switch {
 		case errors.Is(err, identity.ErrExists), errors.Is(err, identity.ErrDeleted):
+			r.known = true
 			r.log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
 		case errors.Is(err, identity.ErrOrgMismatch):
 			r.err = fmt.Errorf("%w: %w", errPoison, err)
@@ -277,6 +309,10 @@ func (h *Handler) create(ctx context.Context, recs []*record) {
 			r.err = err
 		default:
 			r.log.InfoContext(ctx, "identity recorded", slog.Bool("attached", configs[i] != nil), slog.String("configuration", why[i]))
+			if c := configs[i]; c != nil {
+				audit.Record(ctx, audit.Event{Event: audit.ConfigAttached, Outcome: audit.Success, IdentityID: r.id.ID,
+					OrgID: r.id.OrgID, ClientID: c.ClientID})
+			}
 		}
 	}
 }
@@ -287,6 +323,7 @@ func (h *Handler) change(ctx context.Context, r *record) error {
 	case IdentityUpdated:
 		switch err := h.Store.SetPermissions(ctx, r.id); {
 		case errors.Is(err, identity.ErrStale), errors.Is(err, identity.ErrDeleted):
+			r.known = true
 			r.log.InfoContext(ctx, "identity event ignored", slog.String("reason", err.Error()))
 		case errors.Is(err, identity.ErrOrgMismatch):
 			return fmt.Errorf("%w: %w", errPoison, err)

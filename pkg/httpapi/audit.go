@@ -1,0 +1,23 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/uauth/uauth/pkg/audit"
+	"github.com/uauth/uauth/pkg/metrics"
+)
+
+// decided records one decision of a request: the audit record ev, a
+// failure if err is not nil (its reason is the error's name, as the
+// answer gives it), and on success a count of m with outcome (m nil: no
+// metric).
+func decided(r *http.Request, ev audit.Event, err error, m *metrics.Metric, outcome string) {
+	ev.Outcome = audit.Success
+	if err != nil {
+		_, ev.Reason = statusOf(err)
+		ev.Outcome = audit.Failure
+	} else if m != nil {
+		metrics.FromContext(r.Context()).Count(m, outcome)
+	}
+	audit.Record(r.Context(), ev)
+}
