@@ -75,7 +75,7 @@ const Other = "other"
 // dashboard name only these, with these dimensions (a test holds them).
 var (
 	Logins = &Metric{Name: "Logins", Unit: Count, Dimension: "LoginOutcome", Outcomes: []string{
-		"success", "invalid_credentials", "locked", "ip_refused", "secret_expired", "secret_exhausted", "invalid_request", "error"}}
+		"success", "invalid_credentials", "locked", "ip_refused", "secret_expired", "secret_exhausted", "error"}}
 	LockoutsStarted = &Metric{Name: "LockoutsStarted", Unit: Count}
 	TokenChecks     = &Metric{Name: "TokenChecks", Unit: Count, Dimension: "TokenOutcome", Outcomes: []string{
 		"allowed", "invalid", "revoked", "identity_gone", "method_revoked", "secret_revoked", "ip_refused",
