@@ -13,7 +13,7 @@ LAMBDA_FLAGS := -tags lambda.norpc,nethttpomithttp2 -ldflags "-s -w" -trimpath
 FUZZTIME     ?= 50000x
 GO_SOURCES   := $(shell find . -name '*.go' -not -path './infra/local/node_modules/*' 2>/dev/null) go.mod go.sum template.yaml
 
-.PHONY: help deps java curl run token test test-go vet fuzz fuzz-targets bench bench-go build deploy clean \
+.PHONY: help deps java curl run token test test-go vet fuzz fuzz-targets bench bench-go mutate build deploy clean \
         build-ApiFunction build-ProvisionerFunction build-KeyRotationFunction build-ChangesFunction build-AuthorizerFunction
 
 help: ## list the targets
@@ -46,7 +46,7 @@ $(LOCAL): $(GO_SOURCES)
 	@mkdir -p bin
 	@$(GO) build -o $@ ./infra/local
 
-run: deps $(LOCAL) ## start the local stack: DynamoDB Local, the API on 127.0.0.1:$$PORT (8080), event injection
+run: deps $(LOCAL) ## start the local stack: DynamoDB Local, the API on 127.0.0.1 (PORT, 8080), event injection, a protected demo API; DATA_DIR (.local) keeps its data
 	exec $(LOCAL) run
 
 token: $(LOCAL) ## print a dev token: make token ARGS='--org <uuid> --permissions identity:read'
@@ -99,6 +99,23 @@ bench-go:
 	$(BENCH) -bench 'AuthorizerThroughput' -benchtime 2000x ./pkg/httpapi
 	$(BENCH) -bench 'ProvisionerThroughput' -benchtime 1x ./pkg/provisioner
 	$(BENCH) -bench 'ColdStart' -benchtime 100x ./functions/api
+
+# Mutation testing with gremlins, pinned, installed into bin/ on first use.
+# Each package is mutated against its own tests only: a rule must be caught
+# where it lives, not by the HTTP suite.
+GREMLINS     := bin/gremlins
+MUTATE_PKGS  := ./pkg/login ./pkg/accesstoken ./pkg/caller ./pkg/clientsecret ./pkg/strictjson ./pkg/uaconfig \
+                ./pkg/orgdefaults ./pkg/identity ./pkg/validation ./pkg/keyring ./pkg/metrics ./pkg/audit ./pkg/jsonline \
+                ./pkg/authorizer ./pkg/provisioner ./pkg/apigw
+
+$(GREMLINS):
+	@mkdir -p bin
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0
+
+mutate: deps $(LOCAL) $(GREMLINS) ## mutation testing (gremlins v0.6.0), each package against its own tests; prints each package's efficacy (not part of make test)
+	@$(LOCAL) with-dynamodb -- sh -c 'for p in $(MUTATE_PKGS); do \
+	  printf "%-22s " "$$p"; $(GREMLINS) unleash --workers 2 -E "logintest|uaconfigtest" $$p 2>&1 | \
+	  awk "/Killed:/{k=\$$0} /Test efficacy/{e=\$$3} END{print e, \" \" k}"; done'
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
 build-ApiFunction:

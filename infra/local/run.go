@@ -68,7 +68,10 @@ func runStack(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer release()
-	secret, devSecretUsed := authSecret()
+	secret, devSecretUsed, err := authSecret()
+	if err != nil {
+		return err
+	}
 	keyFile, err := signingKeyFile(data)
 	if err != nil {
 		return err

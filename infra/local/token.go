@@ -10,6 +10,7 @@ import (
 
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/keyring"
 )
 
 // Dev defaults. The secret is public by design: it exists so that a fresh
@@ -22,12 +23,17 @@ const (
 	devActor           = "dev-user"
 )
 
-// authSecret is AUTH_SECRET, or the dev secret when it is unset.
-func authSecret() (string, bool) {
-	if s := os.Getenv("AUTH_SECRET"); s != "" {
-		return s, false
+// authSecret is AUTH_SECRET, or the dev secret when it is unset. One too
+// short to be an HS256 key is refused with a message naming the variable.
+func authSecret() (string, bool, error) {
+	s := os.Getenv("AUTH_SECRET")
+	if s == "" {
+		return devSecret, true, nil
 	}
-	return devSecret, true
+	if _, err := keyring.Secret([]byte(s)); err != nil {
+		return "", false, fmt.Errorf("AUTH_SECRET is %d bytes: the platform tokens' HS256 key must be at least %d (unset it to use the dev secret)", len(s), keyring.MinSecretBytes)
+	}
+	return s, false, nil
 }
 
 func token(args []string) error {
@@ -49,7 +55,10 @@ func token(args []string) error {
 	if *actorType != caller.ActorUser && *actorType != caller.ActorIdentity {
 		return fmt.Errorf("--actor-type %q: want %s or %s", *actorType, caller.ActorUser, caller.ActorIdentity)
 	}
-	secret, _ := authSecret()
+	secret, _, err := authSecret()
+	if err != nil {
+		return err
+	}
 	t, err := mintToken(secret, *org, *sub, *actorType, splitList(*perms), *ttl)
 	if err != nil {
 		return err

@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"bytes"
 	"mime"
 	"net/http"
 
 	"github.com/uauth/uauth/pkg/accesstoken"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/login"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 const (
@@ -44,7 +46,10 @@ func writeToken(w http.ResponseWriter, t accesstoken.Issued) {
 }
 
 // login takes {clientId, clientSecret, organizationSlug?} as JSON or as a
-// form; the slug is accepted and ignored.
+// form; the slug is accepted and ignored. As in Infisical, the
+// Content-Type decides: a form type is read as a form, anything else as
+// JSON. A JSON body sent as a form (curl -d's default) gets a message that
+// says so, rather than "clientId is required".
 func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	body, err := h.body(w, r)
 	if err != nil {
@@ -54,6 +59,11 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	decode := stringMembers
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "application/x-www-form-urlencoded" {
 		decode = formMembers
+		if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+			h.writeError(w, r, validation.Invalid("", "the body is JSON but its Content-Type is "+mt+
+				": send Content-Type: application/json, or the fields as a form"))
+			return
+		}
 	}
 	in, err := decode(body, "clientId", "clientSecret")
 	if err == nil {

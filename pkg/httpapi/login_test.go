@@ -284,3 +284,16 @@ func TestARevokedConfigurationsClientIDIsUnknown(t *testing.T) {
 	e.login(client, secret, addrA).expectError(401, "UnauthorizedError", "Invalid credentials")
 	e.login(client, secret, "10.0.0.1:1").expectError(401, "UnauthorizedError", "Invalid credentials")
 }
+
+// TestAJSONLoginSentAsAFormIsExplained: curl -d sends a form type; the
+// body is read as the Content-Type says, as Infisical does, and the
+// answer names the mismatch.
+func TestAJSONLoginSentAsAFormIsExplained(t *testing.T) {
+	e := newEnv(t)
+	got := e.doFrom(addrA, "POST", "/api/v1/auth/universal-auth/login", "", `{"clientId":"x","clientSecret":"y"}`,
+		"Content-Type", "application/x-www-form-urlencoded").expectError(422, "ValidationFailure", "")
+	issues, _ := got["message"].([]any)
+	if len(issues) != 1 || !strings.Contains(issues[0].(map[string]any)["message"].(string), "Content-Type is application/x-www-form-urlencoded") {
+		t.Fatalf("message = %v", got["message"])
+	}
+}
