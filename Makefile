@@ -52,7 +52,7 @@ run: deps $(LOCAL) ## start the local stack: DynamoDB Local, the API on 127.0.0.
 token: $(LOCAL) ## print a dev token: make token ARGS='--org <uuid> --permissions identity:read'
 	@$(LOCAL) token $(ARGS)
 
-vet: ## gofmt check, go vet, and cfn-lint on template.yaml when cfn-lint is installed
+vet: ## gofmt check, go vet, and cfn-lint on template.yaml and examples/protected-api when cfn-lint is installed
 	@unformatted=$$(gofmt -l $(filter %.go,$(GO_SOURCES))); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...

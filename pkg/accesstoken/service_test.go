@@ -23,7 +23,6 @@ import (
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
 
-
 var (
 	t0      = time.Date(2036, 11, 7, 5, 31, 56, 0, time.UTC)
 	inside  = netip.MustParseAddr("10.1.2.3")

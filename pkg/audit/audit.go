@@ -95,8 +95,8 @@ func (w *Writer) Record(e *Event) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	b := append(w.buf[:0], `{"audit":true`...)
-	b = field(b, "event", e.Event)
-	b = field(b, "outcome", e.Outcome)
+	b = member(b, "event", e.Event) // always present, as queries filter on them
+	b = member(b, "outcome", e.Outcome)
 	b = field(b, "reason", e.Reason)
 	b = field(b, "identityId", e.IdentityID)
 	b = field(b, "orgId", e.OrgID)
@@ -114,10 +114,15 @@ func (w *Writer) Record(e *Event) {
 	_, _ = w.w.Write(b)
 }
 
+// field appends a member that is left out when empty.
 func field(b []byte, name, value string) []byte {
 	if value == "" {
 		return b
 	}
+	return member(b, name, value)
+}
+
+func member(b []byte, name, value string) []byte {
 	b = append(b, ',', '"')
 	b = append(b, name...)
 	b = append(b, '"', ':')

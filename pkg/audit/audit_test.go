@@ -36,6 +36,18 @@ func TestEmptyFieldsAreLeftOut(t *testing.T) {
 	}
 }
 
+// event and outcome are in every line, even a caller's empty one, so that
+// a query filtering on them never misses a line for lack of the member.
+func TestEventAndOutcomeAreAlwaysPresent(t *testing.T) {
+	var buf bytes.Buffer
+	w := NewWriter(&buf)
+	w.Now = func() time.Time { return at }
+	w.Record(&Event{})
+	if want := `{"audit":true,"event":"","outcome":"","at":"2026-11-07T04:31:56.123Z"}` + "\n"; buf.String() != want {
+		t.Fatalf("got  %swant %s", buf.String(), want)
+	}
+}
+
 func TestValuesAreEscaped(t *testing.T) {
 	var buf bytes.Buffer
 	NewWriter(&buf).Record(&Event{Event: Login, Outcome: Failure, UserAgent: "x\"y\\z\n\x01\xff", At: at})

@@ -9,14 +9,20 @@ import (
 
 // decided records one decision of a request: the audit record ev, a
 // failure if err is not nil (its reason is the error's name, as the
-// answer gives it), and on success a count of m with outcome (m nil: no
-// metric).
+// answer gives it), and a count of m (nil: no metric) with outcome on
+// success, "refused" for a 4xx, "error" for a 5xx.
 func decided(r *http.Request, ev audit.Event, err error, m *metrics.Metric, outcome string) {
 	ev.Outcome = audit.Success
 	if err != nil {
-		_, ev.Reason = statusOf(err)
+		var status int
+		status, ev.Reason = statusOf(err)
 		ev.Outcome = audit.Failure
-	} else if m != nil {
+		outcome = "refused"
+		if status >= http.StatusInternalServerError {
+			outcome = "error"
+		}
+	}
+	if m != nil {
 		metrics.FromContext(r.Context()).Count(m, outcome)
 	}
 	audit.Record(r.Context(), ev)

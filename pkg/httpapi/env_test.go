@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 	"github.com/uauth/uauth/pkg/accesstoken"
+	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/clientsecret"
 	"github.com/uauth/uauth/pkg/dynamostore"
@@ -52,6 +53,7 @@ type env struct {
 	table   string
 	calls   *dynamotest.Counter
 	logs    *logBuffer
+	obs     *logBuffer // the EMF lines and the audit trail
 	clock   *clock
 	signer  *accesstoken.Signer
 }
@@ -73,7 +75,7 @@ func (c *clock) add(d time.Duration) {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	e := &env{t: t, calls: &dynamotest.Counter{}, logs: &logBuffer{}}
+	e := &env{t: t, calls: &dynamotest.Counter{}, logs: &logBuffer{}, obs: &logBuffer{}}
 	e.table = dynamotest.NewTable(t)
 	e.db = dynamotest.Client(t, e.calls.Option)
 	e.store = dynamostore.New(e.db, e.table)
@@ -110,8 +112,10 @@ func (e *env) newHandler(store *dynamostore.Store) http.Handler {
 		Tokens:  tokens,
 		OrgDefaults: &orgdefaults.Service{Store: store, Now: e.clock.now,
 			Deployment: orgdefaults.Deployment(uaconfig.InfisicalDefaults(), true)},
-		Auth:   auth,
-		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Auth:    auth,
+		Logger:  slog.New(slog.NewJSONHandler(e.logs, nil)),
+		Metrics: e.obs,
+		Audit:   audit.NewWriter(e.obs),
 	})
 }
 

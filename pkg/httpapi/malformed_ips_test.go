@@ -8,51 +8,46 @@ import (
 )
 
 // TestMalformedTrustedIPListsAreRefused: through every route that takes a
-// trusted-IP list, a malformed one is a 422 naming the element, and nothing
-// changes: no configuration attached, none updated, the org's defaults as
-// they were.
+// trusted-IP list, a malformed one is a 422 naming each bad element, and
+// nothing changes: no configuration attached, none updated, the org's
+// defaults as they were.
 func TestMalformedTrustedIPListsAreRefused(t *testing.T) {
 	e := newEnv(t)
 	admin := token(t, orgA, caller.OrgAdmin)
 	bare := e.identity(orgA)
 	configured, _ := e.attached(orgA, `{"accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`)
-	e.do("PUT", orgDefT, admin, `{"accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`).ok()
-	routes := []struct{ method, target, id string }{
-		{"POST", path(bare), bare},
-		{"PATCH", path(configured), configured},
-		{"PUT", orgDefT, ""},
+	e.do("PUT", orgDefaults, admin, `{"accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`).ok()
+	// What a refused request must leave as it was: each identity's item
+	// (which holds its configuration) and the org's defaults.
+	state := func() string {
+		return e.item(bare) + e.item(configured) + e.do("GET", orgDefaults, admin, "").rec.Body.String()
 	}
-	cases := uaconfigtest.MalformedIPLists
-	both, _ := uaconfigtest.BothLists()
+	routes := []struct{ method, target string }{
+		{"POST", path(bare)},
+		{"PATCH", path(configured)},
+		{"PUT", orgDefaults},
+	}
 	for _, r := range routes {
-		for _, m := range append(cases, uaconfigtest.MalformedIPList{Name: "both lists"}) {
-			body := m.Body()
-			if m.Name == "both lists" {
-				body = both
+		for _, c := range uaconfigtest.Cases() {
+			before := state()
+			resp := e.do(r.method, r.target, admin, c.Body)
+			if resp.status() != 422 {
+				t.Errorf("%s %s, %s: status %d, want 422: %s", r.method, r.target, c.Name, resp.status(), resp.rec.Body)
+				continue
 			}
-			before, defaults := e.item(r.id), e.do("GET", orgDefT, admin, "").rec.Body.String()
-			got := e.do(r.method, r.target, admin, body).expectError(422, "ValidationFailure", "")
-			issues, _ := got["message"].([]any)
+			issues, _ := resp.expectError(422, "ValidationFailure", "")["message"].([]any)
 			var paths []string
 			for _, is := range issues {
-				paths = append(paths, is.(map[string]any)["path"].(string))
+				p, _ := is.(map[string]any)["path"].(string)
+				paths = append(paths, p)
 			}
-			want := m.Paths
-			if m.Name == "both lists" {
-				_, want = uaconfigtest.BothLists()
+			if err := c.CheckPaths(paths); err != nil {
+				t.Errorf("%s %s, %s: %v", r.method, r.target, c.Name, err)
 			}
-			for _, p := range want {
-				found := false
-				for _, g := range paths {
-					found = found || g == p
-				}
-				if !found {
-					t.Errorf("%s %s, %s: issues %v do not name %s", r.method, r.target, m.Name, paths, p)
-				}
-			}
-			if e.item(r.id) != before || e.do("GET", orgDefT, admin, "").rec.Body.String() != defaults {
-				t.Errorf("%s %s, %s: a refused request changed something", r.method, r.target, m.Name)
+			if state() != before {
+				t.Errorf("%s %s, %s: a refused request changed something", r.method, r.target, c.Name)
 			}
 		}
 	}
+	e.do("GET", path(bare), admin, "").expectError(404, "NotFound", "")
 }

@@ -33,6 +33,7 @@ package metrics
 import (
 	"context"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -65,7 +66,9 @@ type Metric struct {
 	Dimension string
 	// Outcomes are the values Dimension may take; any other is "other".
 	Outcomes []string
-	id       int
+	// id is 1 + the index in All; 0 marks a Metric outside the catalogue,
+	// which a Recorder ignores.
+	id int
 }
 
 // Other is the outcome recorded for a value outside a metric's vocabulary.
@@ -85,9 +88,9 @@ var (
 	Introspections = &Metric{Name: "Introspections", Unit: Count, Dimension: "IntrospectionOutcome", Outcomes: []string{
 		"active", "inactive", "error"}}
 	ConfigChanges = &Metric{Name: "ConfigChanges", Unit: Count, Dimension: "ConfigChange", Outcomes: []string{
-		"attached", "updated", "revoked"}}
+		"attached", "updated", "revoked", "refused", "error"}}
 	ClientSecretChanges = &Metric{Name: "ClientSecretChanges", Unit: Count, Dimension: "SecretChange", Outcomes: []string{
-		"created", "revoked"}}
+		"created", "revoked", "refused", "error"}}
 	ProvisionerRecords = &Metric{Name: "ProvisionerRecords", Unit: Count, Dimension: "RecordOutcome", Outcomes: []string{
 		"recorded", "known", "poison", "retried"}}
 	ChangeEvents = &Metric{Name: "ChangeEvents", Unit: Count, Dimension: "PublishOutcome", Outcomes: []string{
@@ -113,12 +116,27 @@ func init() {
 	if len(All) != numMetrics {
 		panic("metrics: numMetrics is out of date")
 	}
+	reserved = map[string]bool{"_aws": true, FunctionDimension: true}
 	for i, m := range All {
-		m.id = i
+		m.id = i + 1
 		if len(m.Outcomes) >= maxOutcomes {
 			panic("metrics: " + m.Name + " has too many outcomes")
 		}
+		reserved[m.Name] = true
+		if m.Dimension != "" {
+			reserved[m.Dimension] = true
+		}
 	}
+}
+
+// reserved are the members of a line that a Property may not take: a
+// second copy of a key would let a parser that keeps the last one read an
+// identity's id as a dimension or a value.
+var reserved map[string]bool
+
+// slot is m's index in a Recorder, and whether a Recorder keeps m of unit.
+func (m *Metric) slot(unit Unit) (int, bool) {
+	return m.id - 1, m.id > 0 && m.Unit == unit
 }
 
 // outcome is the index of value in m's vocabulary, or that of Other.
@@ -186,32 +204,39 @@ func (r *Recorder) Add(m *Metric, outcome string, n int) {
 	if r == nil {
 		return
 	}
+	id, ok := m.slot(Count)
+	if !ok {
+		return
+	}
 	i := 0
 	if m.Dimension != "" {
 		i = m.outcome(outcome)
 	}
 	r.mu.Lock()
-	r.counts[m.id][i] += int64(n)
+	r.counts[id][i] += int64(n)
 	r.mu.Unlock()
 }
 
 // Observe records a value of m, such as a latency in milliseconds; a line
-// keeps the first 100 of an invocation.
+// keeps the first 100 of an invocation. NaN and ±Inf, which JSON cannot
+// carry, are dropped.
 func (r *Recorder) Observe(m *Metric, v float64) {
-	if r == nil {
+	id, ok := m.slot(Milliseconds)
+	if r == nil || !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 		return
 	}
 	r.mu.Lock()
-	if len(r.values[m.id]) < maxValues {
-		r.values[m.id] = append(r.values[m.id], v)
+	if len(r.values[id]) < maxValues {
+		r.values[id] = append(r.values[id], v)
 	}
 	r.mu.Unlock()
 }
 
 // Property adds a member that is not a dimension: an identity's id, say.
-// The first value of a key wins.
+// The first value of a key wins; the line's own keys (_aws, Function, a
+// metric's name or dimension) are not taken.
 func (r *Recorder) Property(key, value string) {
-	if r == nil || value == "" {
+	if r == nil || value == "" || reserved[key] {
 		return
 	}
 	r.mu.Lock()

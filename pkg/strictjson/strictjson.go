@@ -35,7 +35,7 @@ var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewB
 // empty or null document is an empty object when allowNull is set.
 // Schema problems come back as a *validation.Error.
 func Decode(data []byte, allowNull bool, member func(o *Object, name string) error) error {
-	if len(bytes.TrimSpace(data)) == 0 {
+	if len(bytes.Trim(data, jsonSpace)) == 0 {
 		if allowNull {
 			return nil
 		}
@@ -184,7 +184,15 @@ func (o *Object) Strings(path string) (list []string, ok bool, err error) {
 	}
 	list, ok = []string{}, true
 	for i := 0; o.dec.PeekKind() != ']'; i++ {
-		s, isString, err := o.String(path + "." + strconv.Itoa(i))
+		elem := path + "." + strconv.Itoa(i)
+		if o.dec.PeekKind() == 'n' { // in a list, null is not "not given"
+			ok = false
+			if err := o.WrongType(elem, "a string"); err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		s, isString, err := o.String(elem)
 		if err != nil {
 			return nil, false, err
 		}
@@ -249,7 +257,12 @@ func (o *Object) Int(path string, min, max int64) (n int64, ok bool, err error) 
 	return n, true, nil
 }
 
-// syntax turns a decoding error into the 422 of a malformed document.
+// jsonSpace is JSON's whitespace (RFC 8259 §2); bytes.TrimSpace would also
+// take \v, \f and Unicode spaces, which make a document malformed.
+const jsonSpace = " \t\r\n"
+
+// syntax turns a decoding error into the 422 of a malformed document. Any
+// other error is a member function's own, returned as it is.
 func syntax(err error) error {
 	var se *jsontext.SyntacticError
 	switch {
@@ -257,8 +270,10 @@ func syntax(err error) error {
 		return validation.Invalid(pointerPath(se.JSONPointer), "appears more than once")
 	case se != nil:
 		return validation.Invalid("", "body must be a JSON object: malformed JSON at byte "+strconv.FormatInt(se.ByteOffset, 10))
-	default: // a truncated body: io.ErrUnexpectedEOF
+	case err == nil || errors.Is(err, io.ErrUnexpectedEOF): // a second value after the object, or a truncated one
 		return validation.Invalid("", "body must be a JSON object: malformed JSON")
+	default:
+		return err
 	}
 }
 

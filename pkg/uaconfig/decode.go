@@ -5,6 +5,7 @@ import (
 
 	"github.com/uauth/uauth/pkg/identity"
 	"github.com/uauth/uauth/pkg/strictjson"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 // DecodeSettings parses a request body (a JSON object of configuration
@@ -13,7 +14,8 @@ import (
 // *validation.Error; then the semantics of the trusted IPs (ErrInvalidIP).
 //
 // Names are matched exactly and may not repeat. Unknown fields and null
-// values are ignored, and an empty body is an empty object.
+// fields are ignored (a null in a list is refused), and an empty body is an
+// empty object.
 //
 // If the body carries "identityId" it must be the same UUID as identityID
 // (canonical, see identity.CanonicalID); pass "" where no identity is in
@@ -110,39 +112,22 @@ func checkIdentity(o *strictjson.Object, identityID string) error {
 // objects with a string ipAddress. The addresses are parsed later, once the
 // whole body has passed the schema.
 //
-// Every element that is not such an object is an issue with its path, null
-// included: a list the schema refuses must never read as "not given",
-// which would leave the default (every address) in force.
+// A list the schema refuses must never read as "not given", which would
+// leave the default (every address) in force. So ok is false only for a
+// null list (not given) or with an issue recorded: an element is refused
+// only by the problem ipEntry returns for it.
 func ipList(o *strictjson.Object, name string) ([]string, bool, error) {
 	list := []string{}
 	valid := true
 	present, err := o.Array(name, func(i int) error {
 		path := name + "." + strconv.Itoa(i)
-		addr, found, bad := "", false, false
-		isObject := o.Kind() == '{'
-		if o.Kind() == 'n' {
-			o.Issue(path, "expected an object, got null")
+		addr, problem, at, err := ipEntry(o, path)
+		if problem != "" {
+			o.Issue(path+at, problem)
+			valid = false
 		}
-		_, err := o.Object(path, func(o *strictjson.Object, member string) error {
-			if member != "ipAddress" {
-				return o.Skip()
-			}
-			if k := o.Kind(); k != 'n' {
-				s, ok, err := o.String("ipAddress")
-				addr, found, bad = s, true, !ok
-				return err
-			}
-			return o.Skip()
-		})
-		if err != nil {
-			return err
-		}
-		if isObject && !found {
-			o.Issue(path+".ipAddress", "is required")
-		}
-		valid = valid && isObject && found && !bad
 		list = append(list, addr)
-		return nil
+		return err
 	})
 	if err != nil || !present {
 		return nil, false, err
@@ -152,4 +137,29 @@ func ipList(o *strictjson.Object, name string) ([]string, bool, error) {
 		return nil, false, nil
 	}
 	return list, valid, nil
+}
+
+// ipEntry reads the element of a trusted-IP list at path. It returns its
+// address, or else the problem that refuses it, at the element ("") or at
+// its ".ipAddress": every element is one or the other, null included. It
+// checks kinds itself, so that no reader of strictjson records an issue of
+// its own.
+func ipEntry(o *strictjson.Object, path string) (addr, problem, at string, err error) {
+	if k := o.Kind(); k != '{' {
+		return "", "expected an object, got " + validation.KindName(k), "", o.Skip()
+	}
+	problem = "is required"
+	_, err = o.Object(path, func(o *strictjson.Object, member string) error {
+		switch k := o.Kind(); {
+		case member != "ipAddress" || k == 'n': // a null ipAddress is a missing one
+			return o.Skip()
+		case k != '"':
+			problem = "expected a string, got " + validation.KindName(k)
+			return o.Skip()
+		}
+		problem = ""
+		addr, _, err = o.String(member)
+		return err
+	})
+	return addr, problem, ".ipAddress", err
 }

@@ -1,6 +1,7 @@
 package uaconfig
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"slices"
@@ -17,7 +18,7 @@ const pathID = "8c1f4b8e-5d2a-4b7e-9f3c-2a6d1e0b7c45"
 func TestDecodeSettingsAcceptsTheContract(t *testing.T) {
 	body := `{
 		"identityId": "` + pathID + `",
-		"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}, {"ipAddress": "192.168.1.5"}],
+		"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}, {"ipAddress": "192.168.1.5", "description": "office"}],
 		"accessTokenTrustedIps": [{"ipAddress": "::/0"}],
 		"accessTokenTTL": 3600, "accessTokenMaxTTL": 7200.0, "accessTokenNumUsesLimit": 5,
 		"accessTokenPeriod": 0, "lockoutEnabled": false, "lockoutThreshold": 30,
@@ -85,6 +86,7 @@ func TestDecodeSettingsSchemaFailures(t *testing.T) {
 		{`{"clientSecretTrustedIps": []}`, "clientSecretTrustedIps", "at least 1 entry"},
 		{`{"clientSecretTrustedIps": "10.0.0.0/8"}`, "clientSecretTrustedIps", "expected an array"},
 		{`{"accessTokenTrustedIps": ["10.0.0.0/8"]}`, "accessTokenTrustedIps.0", "expected an object"},
+		{`{"accessTokenTrustedIps": [null]}`, "accessTokenTrustedIps.0", "expected an object, got null"},
 		{`{"accessTokenTrustedIps": [{"ip": "10.0.0.0/8"}]}`, "accessTokenTrustedIps.0.ipAddress", "is required"},
 		{`{"accessTokenTrustedIps": [{"ipAddress": 10}]}`, "accessTokenTrustedIps.0.ipAddress", "expected a string"},
 		{`{"identityId": "d7a1e7a4-0000-4000-8000-000000000000"}`, "identityId", "does not match"},
@@ -154,12 +156,15 @@ func TestCheckTTL(t *testing.T) {
 }
 
 // FuzzDecodeSettings: the decoder never panics, fails only with the two
-// documented kinds of error, and what it accepts is within the ranges.
+// documented kinds of error, and what it accepts is within the ranges; a
+// trusted-IP list in the body is refused or given, never dropped (which
+// would leave every address trusted).
 func FuzzDecodeSettings(f *testing.F) {
 	for _, s := range []string{
 		`{}`, `{"accessTokenTTL": 3600, "accessTokenMaxTTL": 0}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.0/8"}]}`,
 		`{"lockoutThreshold": 1e1}`, `{"accessTokenTTL": "x"}`, `[`, `{"identityId": "` + pathID + `"}`, `null`,
 		`{"accessTokenTrustedIps": [null, {"ipAddress": "10.9.9.9"}]}`, // JSON.stringify([undefined, ...])
+		`{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.1"}, {"ipAddress": null}, null]}`, `{"accessTokenTrustedIps": null}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -188,6 +193,15 @@ func FuzzDecodeSettings(f *testing.F) {
 				if len(*f.IPsOf(s.Values())) == 0 {
 					t.Fatalf("%s accepted empty", f.Name)
 				}
+			}
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(body, &fields) != nil {
+			return
+		}
+		for _, f := range Fields {
+			if raw, ok := fields[f.Name]; ok && f.Kind == IPList && string(raw) != "null" && !s.Has(f.ID) {
+				t.Fatalf("%s: %s accepted and dropped", body, f.Name)
 			}
 		}
 	})
@@ -221,6 +235,7 @@ func FuzzDecodersAgree(f *testing.F) {
 		`{"identityId": "` + pathID + `"}`, `{"accessTokenTrustedIps": [{"ipAddress": 5}, "x", {"ipAddress": null}]}`,
 		`{"accessTokenTTL": 1, "accessTokenTTL": 2}`, `{"clientSecretTrustedIps": [{"ipAddress": "1.2.3.4/8x"}]}`,
 		`{"accessTokenTrustedIps": [null, {"ipAddress": "10.9.9.9"}]}`, `{"clientSecretTrustedIps": [{"ipAddress": "10.0.0.1"}, null]}`,
+		`{"accessTokenTrustedIps": [null], "clientSecretTrustedIps": [{"ipAddress": null}, [null], {}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -266,19 +281,14 @@ func issueSet(v *validation.Error) string {
 }
 
 // TestMalformedTrustedIPListsAreRefused: a list the schema refuses is a
-// 422 naming the element, never a list "not given", which would leave the
-// default (every address) in force. The same table runs through every
+// 422 naming each bad element, never a list "not given", which would leave
+// the default (every address) in force. The same cases run through every
 // decoder of settings (orgdefaults, provisioner, httpapi).
 func TestMalformedTrustedIPListsAreRefused(t *testing.T) {
-	for _, m := range uaconfigtest.MalformedIPLists {
-		_, err := DecodeSettings([]byte(m.Body()), pathID)
-		if err := m.Check(err); err != nil {
-			t.Errorf("%s: %v", m.Name, err)
+	for _, c := range uaconfigtest.Cases() {
+		_, err := DecodeSettings([]byte(c.Body), pathID)
+		if err := c.Check(err); err != nil {
+			t.Errorf("%s: %v", c.Name, err)
 		}
-	}
-	body, _ := uaconfigtest.BothLists()
-	_, err := DecodeSettings([]byte(body), pathID)
-	if err := uaconfigtest.CheckBoth(err); err != nil {
-		t.Error(err)
 	}
 }

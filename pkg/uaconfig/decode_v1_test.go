@@ -86,7 +86,7 @@ func decodeSettingsV1(body []byte, identityID string) (Settings, error) {
 
 func decodeObject(body []byte) (map[string]json.RawMessage, error) {
 	fields := map[string]json.RawMessage{}
-	if len(bytes.TrimSpace(body)) == 0 {
+	if len(bytes.Trim(body, " \t\r\n")) == 0 {
 		return fields, nil
 	}
 	if err := json.Unmarshal(body, &fields); err != nil {
