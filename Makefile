@@ -73,7 +73,7 @@ test-go:
 # also explore for FUZZTIME. A failing input lands in testdata/fuzz/.
 FUZZ_TARGETS := FuzzDecodeSettings:./pkg/uaconfig FuzzDecodersAgree:./pkg/uaconfig FuzzParseTrustedIP:./pkg/uaconfig \
                 FuzzNetsAgreeWithAllows:./pkg/uaconfig FuzzVerify:./pkg/caller FuzzDecode:./pkg/provisioner \
-                FuzzHandler:./pkg/httpapi
+                FuzzDecode:./pkg/strictjson FuzzHandler:./pkg/httpapi
 
 fuzz: deps $(LOCAL) ## fuzz the decoders, the IP parser, token verification and the handler, FUZZTIME (50000x) each
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory fuzz-targets
@@ -114,7 +114,7 @@ $(GREMLINS):
 
 mutate: deps $(LOCAL) $(GREMLINS) ## mutation testing (gremlins v0.6.0), each package against its own tests; prints each package's efficacy (not part of make test)
 	@$(LOCAL) with-dynamodb -- sh -c 'for p in $(MUTATE_PKGS); do \
-	  printf "%-22s " "$$p"; $(GREMLINS) unleash --workers 2 -E "logintest|uaconfigtest" $$p 2>&1 | \
+	  printf "%-22s " "$$p"; $(GREMLINS) unleash --workers 2 --timeout-coefficient 10 -E "logintest|uaconfigtest|accesstokentest" $$p 2>&1 | \
 	  awk "/Killed:/{k=\$$0} /Test efficacy/{e=\$$3} END{print e, \" \" k}"; done'
 
 # SAM's BuildMethod: makefile calls build-<LogicalId> with ARTIFACTS_DIR set.
