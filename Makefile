@@ -84,7 +84,7 @@ fuzz-targets:
 	  $(GO) test -run '^$$' -fuzz "^$${t%%:*}$$" -fuzztime $(FUZZTIME) $${t#*:} || exit 1; \
 	done
 
-bench: deps $(LOCAL) ## every benchmark: per-operation table vs bare floors, CPU budgets, throughput, cold start, sizes (see README)
+bench: deps $(LOCAL) ## every benchmark: per-operation table vs bare floors, CPU budgets, throughput, cold start, sizes (see docs/benchmarks.md)
 	$(LOCAL) with-dynamodb -- $(MAKE) --no-print-directory bench-go
 
 BENCH := $(GO) test -run '^$$' -benchmem
@@ -93,7 +93,8 @@ bench-go:
 	$(BENCH) -bench 'VerifyRS256|RSA2048' ./pkg/accesstoken
 	$(BENCH) -bench 'AuthorizerCPU' ./pkg/authorizer
 	$(BENCH) -bench 'DecodeSettings' ./pkg/uaconfig
-	$(BENCH) -bench 'AttachCPU' ./pkg/httpapi
+	$(BENCH) -bench 'AttachCPU|LoginObservability' ./pkg/httpapi
+	$(BENCH) -bench . ./pkg/metrics ./pkg/audit
 	$(BENCH) -bench 'Operations' -benchtime 200x ./pkg/httpapi
 	$(BENCH) -bench 'AttachThroughput' -benchtime 1000x ./pkg/httpapi
 	$(BENCH) -bench 'AuthorizerThroughput' -benchtime 2000x ./pkg/httpapi
