@@ -185,3 +185,20 @@ func TestLoginsAndTokenChecksAreCountedAndAudited(t *testing.T) {
 		}
 	}
 }
+
+func TestOrgDefaultsChangesAreAudited(t *testing.T) {
+	e := newEnv(t)
+	admin := token(t, orgA, caller.OrgAdmin)
+	_, audits := e.delta(func() {
+		e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, `{"accessTokenTTL": 600}`).ok()
+	})
+	expectAudit(t, audits, map[string]any{"event": "org_defaults.changed", "outcome": "success", "orgId": orgA, "actor": "tester"})
+	_, audits = e.delta(func() {
+		e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, `{"accessTokenTTL": "x"}`).expectError(422, "ValidationFailure", "")
+	})
+	if len(audits) != 0 {
+		t.Errorf("a schema refusal was audited: %v", audits)
+	}
+	_, audits = e.delta(func() { e.do("DELETE", "/api/v1/auth/universal-auth/org-defaults", admin, ``).ok() })
+	expectAudit(t, audits, map[string]any{"event": "org_defaults.changed", "outcome": "success", "orgId": orgA})
+}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -8,6 +9,7 @@ import (
 	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/orgdefaults"
+	"github.com/uauth/uauth/pkg/validation"
 )
 
 const orgDefaultsPath = "/api/v1/auth/universal-auth/org-defaults"
@@ -53,7 +55,12 @@ func (h *handler) putOrgDefaults(w http.ResponseWriter, r *http.Request, actor c
 		return
 	}
 	d, err := h.OrgDefaults.Put(r.Context(), actor.OrgID, body, actor.ID)
-	decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
+	// A body the schema refuses is no decision, as on the other routes:
+	// answered, not audited.
+	var invalid *validation.Error
+	if !errors.As(err, &invalid) {
+		decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
+	}
 	if err != nil {
 		h.writeError(w, r, err)
 		return
