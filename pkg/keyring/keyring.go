@@ -78,7 +78,9 @@ type Ring[K any] struct {
 
 // New reads source once, now: a read that fails, or a current version that
 // does not parse, fails here, at cold start. A previous version that does
-// not parse is skipped (reported to OnError on later reads).
+// not parse is skipped, silently: OnError is not set yet, and a later read
+// reports a previous version only once it changes (see load), so a
+// rotation's placeholder is not an error on every refresh.
 func New[K any](ctx context.Context, source Source, parse func([]byte) (K, error)) (*Ring[K], error) {
 	r := &Ring[K]{source: source, parse: parse, MaxAge: DefaultMaxAge, MinInterval: DefaultMinInterval, Now: time.Now}
 	r.attemptedAt = r.Now()
