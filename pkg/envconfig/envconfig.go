@@ -201,7 +201,7 @@ func (c Config) AWS(ctx context.Context) (aws.Config, error) {
 // It stands in for config.LoadDefaultConfig, which also links the shared
 // config files, SSO, STS web identity and IMDS, none of which a function
 // uses: that is about 2.5 MB of binary and package init before the first
-// request (see the README's cold start figures).
+// request (see the cold-start figures in docs/benchmarks.md).
 func LambdaAWS(ctx context.Context) (aws.Config, error) {
 	cfg := aws.Config{Region: os.Getenv("AWS_REGION")}
 	if cfg.Region == "" {

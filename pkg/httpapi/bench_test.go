@@ -122,7 +122,7 @@ type row struct {
 // against DynamoDB Local, next to its floor: the same DynamoDB requests,
 // captured from the handler and replayed bare on a twin of its state,
 // interleaved with it so that both see the same machine. Requests and
-// state are built outside the timed regions. It prints the README's table.
+// state are built outside the timed regions. It prints docs/benchmarks.md's table.
 func BenchmarkOperations(b *testing.B) {
 	var rows []row
 	for _, op := range operations(b) {
