@@ -8,12 +8,12 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// TestGoOIDCVerifiesTokensOffline is the README's offline verifier: a Go
+// TestGoOIDCVerifiesTokensOffline is docs/api.md's offline verifier: a Go
 // service that finds uauth's keys through OpenID discovery with
 // github.com/coreos/go-oidc/v3 and verifies an identity token, as it would
 // any OIDC provider's. It checks the signature (by kid), iss, aud and exp,
 // and nothing else: a revoked token still verifies offline, which is the
-// trade-off the README's table states.
+// trade-off docs/api.md's table states.
 func TestGoOIDCVerifiesTokensOffline(t *testing.T) {
 	s := newStack(t)
 	clientID, secret := s.configure(`{}`)
