@@ -193,12 +193,24 @@ func TestOrgDefaultsChangesAreAudited(t *testing.T) {
 		e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, `{"accessTokenTTL": 600}`).ok()
 	})
 	expectAudit(t, audits, map[string]any{"event": "org_defaults.changed", "outcome": "success", "orgId": orgA, "actor": "tester"})
-	_, audits = e.delta(func() {
-		e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, `{"accessTokenTTL": "x"}`).expectError(422, "ValidationFailure", "")
-	})
-	if len(audits) != 0 {
-		t.Errorf("a schema refusal was audited: %v", audits)
+	// What the body's decoder refuses (schema, trusted-IP syntax) is
+	// answered before any decision, as on the configuration routes; the
+	// TTL rule on the result is a refused change.
+	for body, want := range map[string][2]any{
+		`{"accessTokenTTL": "x"}`:                                   {422, "ValidationFailure"},
+		`{"accessTokenTrustedIps": [{"ipAddress": "10.0.0.0/99"}]}`: {400, "BadRequest"},
+	} {
+		_, audits = e.delta(func() {
+			e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, body).expectError(want[0].(int), want[1].(string), "")
+		})
+		if len(audits) != 0 {
+			t.Errorf("%s: a refusal by the decoder was audited: %v", body, audits)
+		}
 	}
+	_, audits = e.delta(func() {
+		e.do("PUT", "/api/v1/auth/universal-auth/org-defaults", admin, `{"accessTokenTTL": 700, "accessTokenMaxTTL": 600}`).expectError(400, "BadRequest", "")
+	})
+	expectAudit(t, audits, map[string]any{"event": "org_defaults.changed", "outcome": "failure", "reason": "BadRequest", "orgId": orgA})
 	_, audits = e.delta(func() { e.do("DELETE", "/api/v1/auth/universal-auth/org-defaults", admin, ``).ok() })
 	expectAudit(t, audits, map[string]any{"event": "org_defaults.changed", "outcome": "success", "orgId": orgA})
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/go-json-experiment/json/jsontext"
@@ -9,7 +8,6 @@ import (
 	"github.com/uauth/uauth/pkg/audit"
 	"github.com/uauth/uauth/pkg/caller"
 	"github.com/uauth/uauth/pkg/orgdefaults"
-	"github.com/uauth/uauth/pkg/validation"
 )
 
 const orgDefaultsPath = "/api/v1/auth/universal-auth/org-defaults"
@@ -54,13 +52,15 @@ func (h *handler) putOrgDefaults(w http.ResponseWriter, r *http.Request, actor c
 		h.writeError(w, r, err)
 		return
 	}
-	d, err := h.OrgDefaults.Put(r.Context(), actor.OrgID, body, actor.ID)
-	// A body the schema refuses is no decision, as on the other routes:
-	// answered, not audited.
-	var invalid *validation.Error
-	if !errors.As(err, &invalid) {
-		decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
+	// A body refused by its decoder is answered before any decision, as
+	// on the other routes: not audited.
+	settings, autoAttach, err := orgdefaults.Decode(body)
+	if err != nil {
+		h.writeError(w, r, err)
+		return
 	}
+	d, err := h.OrgDefaults.Put(r.Context(), actor.OrgID, settings, autoAttach, actor.ID)
+	decided(r, audit.Event{Event: audit.OrgDefaultsChanged, OrgID: actor.OrgID}, err, nil, "")
 	if err != nil {
 		h.writeError(w, r, err)
 		return

@@ -25,12 +25,8 @@ func TestAPropertyCannotTakeTheLinesOwnKeys(t *testing.T) {
 	if err := r.Flush(&buf, at); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(buf.String(), id) {
+	if !strings.Contains(buf.String(), `"LoginOutcome":"success"`) || strings.Contains(buf.String(), id) {
 		t.Fatalf("a property took a reserved key:\n%s", buf.String())
-	}
-	lines := flush(t, func() *Recorder { r := Get("api"); r.Count(Logins, "success"); return r }())
-	if len(lines) != 1 || lines[0].root["LoginOutcome"] != "success" {
-		t.Fatalf("lines = %+v", lines)
 	}
 }
 

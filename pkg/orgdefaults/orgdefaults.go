@@ -94,15 +94,10 @@ func (s *Service) GetBatch(ctx context.Context, orgIDs []string) (all map[string
 	return all, bad, nil
 }
 
-// Put replaces the org's defaults with body, as a whole: a field left out
-// takes the deployment's default. The fields are an attach body's,
-// validated by the same code (422 for the schema, 400 for the TTL and IP
-// rules), plus autoAttach (default true).
-func (s *Service) Put(ctx context.Context, orgID string, body []byte, actor string) (Defaults, error) {
-	settings, autoAttach, err := Decode(body)
-	if err != nil {
-		return Defaults{}, err
-	}
+// Put replaces the org's defaults with settings (a body read by Decode), as
+// a whole: a field left out takes the deployment's default. The TTL rule
+// is checked on the result (400).
+func (s *Service) Put(ctx context.Context, orgID string, settings uaconfig.Settings, autoAttach bool, actor string) (Defaults, error) {
 	c := settings.Apply(s.Deployment.Config)
 	if err := uaconfig.CheckTTL(c.AccessTokenTTL, c.AccessTokenMaxTTL); err != nil {
 		return Defaults{}, err
@@ -127,8 +122,9 @@ func (s *Service) Delete(ctx context.Context, orgID, actor string) (Defaults, er
 	return s.Deployment, nil
 }
 
-// Decode reads a defaults body, in one pass: the attach fields, and
-// autoAttach.
+// Decode reads a defaults body, in one pass: the attach fields, validated
+// by the same code as an attach body (422 for the schema, 400 for the IP
+// rules), and autoAttach (default true).
 func Decode(body []byte) (uaconfig.Settings, bool, error) {
 	autoAttach := true
 	settings, err := uaconfig.DecodeSettingsWith(body, "", func(o *strictjson.Object, name string) error {

@@ -105,7 +105,14 @@ func TestServicePutGetDelete(t *testing.T) {
 	if d, err := svc.Get(ctx, "org"); err != nil || d.Source != orgdefaults.SourceDeployment {
 		t.Fatalf("Get before any Put: %+v, %v", d, err)
 	}
-	d, err := svc.Put(ctx, "org", []byte(`{"accessTokenTTL": 60}`), "admin")
+	put := func(body string) (orgdefaults.Defaults, error) {
+		s, autoAttach, err := orgdefaults.Decode([]byte(body))
+		if err != nil {
+			t.Fatalf("Decode(%s): %v", body, err)
+		}
+		return svc.Put(ctx, "org", s, autoAttach, "admin")
+	}
+	d, err := put(`{"accessTokenTTL": 60}`)
 	if err != nil || d.Source != orgdefaults.SourceOrg || !d.AutoAttach || d.Config.AccessTokenTTL != 60 ||
 		d.Config.AccessTokenMaxTTL != 2592000 || !d.UpdatedAt.Equal(uaconfig.WireTime(now)) {
 		t.Fatalf("Put = %+v, %v", d, err)
@@ -114,10 +121,10 @@ func TestServicePutGetDelete(t *testing.T) {
 		t.Fatalf("Get after Put: %+v", got)
 	}
 	// Put replaces as a whole: a field left out is the deployment's again.
-	if d, _ := svc.Put(ctx, "org", []byte(`{"lockoutThreshold": 5}`), "admin"); d.Config.AccessTokenTTL != 2592000 || d.Config.LockoutThreshold != 5 {
+	if d, _ := put(`{"lockoutThreshold": 5}`); d.Config.AccessTokenTTL != 2592000 || d.Config.LockoutThreshold != 5 {
 		t.Fatalf("Put kept a field left out: %+v", d)
 	}
-	if _, err := svc.Put(ctx, "org", []byte(`{"accessTokenTTL": 700, "accessTokenMaxTTL": 600}`), "admin"); !errors.Is(err, uaconfig.ErrTTLExceedsMax) {
+	if _, err := put(`{"accessTokenTTL": 700, "accessTokenMaxTTL": 600}`); !errors.Is(err, uaconfig.ErrTTLExceedsMax) {
 		t.Fatalf("TTL above max: %v", err)
 	}
 	if d, err := svc.Delete(ctx, "org", "admin"); err != nil || d.Source != orgdefaults.SourceDeployment || store.d != nil {

@@ -127,8 +127,12 @@ func run(t *testing.T, evs []string, f *faults) (string, int) {
 		"aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa": `{"accessTokenTTL": 3600}`,
 		"bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb": `{"autoAttach": false}`,
 	} {
+		s, autoAttach, err := orgdefaults.Decode([]byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
 		for {
-			if _, err := defaults.Put(context.Background(), org, []byte(body), "admin"); err == nil {
+			if _, err := defaults.Put(context.Background(), org, s, autoAttach, "admin"); err == nil {
 				break
 			}
 		}

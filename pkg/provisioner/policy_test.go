@@ -21,6 +21,7 @@ import (
 
 	"github.com/uauth/uauth/pkg/dynamotest"
 	"github.com/uauth/uauth/pkg/identity"
+	"github.com/uauth/uauth/pkg/orgdefaults"
 	"github.com/uauth/uauth/pkg/provisioner"
 	"github.com/uauth/uauth/pkg/uaconfig"
 )
@@ -41,7 +42,11 @@ func eventWith(detailType, identityID, orgID string, extra map[string]any, at ti
 
 func (e *env) putOrgDefaults(orgID, body string) {
 	e.t.Helper()
-	if _, err := e.defaults.Put(context.Background(), orgID, []byte(body), "admin"); err != nil {
+	s, autoAttach, err := orgdefaults.Decode([]byte(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.defaults.Put(context.Background(), orgID, s, autoAttach, "admin"); err != nil {
 		e.t.Fatal(err)
 	}
 }
